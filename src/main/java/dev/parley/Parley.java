@@ -1,0 +1,262 @@
+package dev.parley;
+
+import dev.parley.assistant.AssistantVerticle;
+import dev.parley.auth.JwtSecret;
+import dev.parley.auth.Passwords;
+import dev.parley.config.ClusterSetup;
+import dev.parley.config.ConfigException;
+import dev.parley.config.ConfigLoader;
+import dev.parley.config.EmbeddedPostgresServer;
+import dev.parley.config.EmbeddedRedisServer;
+import dev.parley.config.ParleyConfig;
+import dev.parley.ingress.IngressVerticle;
+import dev.parley.presence.PresenceVerticle;
+import dev.parley.store.StoreVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One Parley node: reads the configuration, starts embedded PostgreSQL and Redis when no URL is given, joins
+ * the cluster when asked, and deploys the verticles of its roles, the store first and the HTTP ingress last,
+ * so a node accepts requests only once everything behind them is ready. {@link #stop()} undoes it all in the
+ * reverse order; {@link #main} wires it to SIGTERM.
+ */
+public final class Parley {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Parley.class);
+
+  private final Vertx vertx;
+  private final ParleyConfig config;
+  private final List<AutoCloseable> embedded;
+  private final List<String> ingressDeployments;
+  private Future<Void> stopping;
+
+  private Parley(Vertx vertx, ParleyConfig config, List<AutoCloseable> embedded, List<String> ingressDeployments) {
+    this.vertx = vertx;
+    this.config = config;
+    this.embedded = embedded;
+    this.ingressDeployments = ingressDeployments;
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    System.setProperty("hazelcast.phone.home.enabled", "false");
+    Parley node;
+    try {
+      node = start(new JsonObject()).toCompletionStage().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ConfigException) {
+        LOG.error("Parley did not start: {}", cause.getMessage());
+      } else {
+        LOG.error("Parley did not start", cause);
+      }
+      System.exit(1);
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("stopping: draining requests, leaving the cluster, stopping embedded services");
+      try {
+        node.stop().toCompletionStage().toCompletableFuture().get(node.config.shutdownGraceMs() + 30_000,
+          TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LOG.warn("stop did not finish cleanly", e);
+      }
+    }, "parley-shutdown"));
+  }
+
+  /**
+   * Starts a node. {@code overrides} take precedence over the environment and {@code conf/config.json}, with
+   * the same keys; tests and embedding applications use them.
+   */
+  public static Future<Parley> start(JsonObject overrides) {
+    // A small Vert.x only to read the configuration: the node's own one can only be built once the config says
+    // whether it is clustered. The result is handed over through a promise of no context, because listeners of
+    // the bootstrap's own futures would never run once it is closed.
+    Vertx bootstrap = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+    List<AutoCloseable> embedded = Collections.synchronizedList(new ArrayList<>());
+    Promise<Prepared> ready = Promise.promise();
+    ConfigLoader.load(bootstrap, overrides)
+      .compose(config -> bootstrap.executeBlocking(() -> prepare(config, embedded)))
+      .onComplete(prepared -> {
+        bootstrap.close();
+        ready.handle(prepared);
+      });
+    return ready.future()
+      .compose(prepared -> launch(prepared, embedded))
+      .recover(failure -> {
+        closeAll(embedded);
+        return Future.failedFuture(failure);
+      });
+  }
+
+  public ParleyConfig config() {
+    return config;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public int httpPort() {
+    return config.http().port();
+  }
+
+  /** Stops accepting, lets in-flight requests finish, leaves the cluster, then stops embedded services. */
+  public synchronized Future<Void> stop() {
+    if (stopping == null) {
+      Future<Void> undeployed = Future.succeededFuture();
+      for (String deployment : ingressDeployments) {
+        undeployed = undeployed.compose(v -> vertx.undeploy(deployment));
+      }
+      stopping = undeployed
+        .eventually(vertx::close)
+        .eventually(() -> vertx.executeBlocking(() -> {
+          closeAll(embedded);
+          return null;
+        }).otherwiseEmpty())
+        .onSuccess(v -> LOG.info("node {} stopped", config.nodeName()));
+    }
+    return stopping;
+  }
+
+  /** What a node needs before its Vert.x starts: the settled config and the password hasher. */
+  private record Prepared(ParleyConfig config, Passwords passwords) {
+  }
+
+  /** Blocking: starts embedded services as needed, settles the JWT key and the HTTP port. */
+  private static Prepared prepare(ParleyConfig config, List<AutoCloseable> embedded) throws Exception {
+    String databaseUrl = config.databaseUrl();
+    if (databaseUrl == null && config.hasRole(ParleyConfig.ROLE_STORE)) {
+      EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(config.dataDir().resolve("postgres"));
+      embedded.add(postgres);
+      databaseUrl = postgres.database("parley");
+    }
+    String redisUrl = config.redisUrl();
+    if (redisUrl == null && config.hasRole(ParleyConfig.ROLE_PRESENCE)) {
+      EmbeddedRedisServer redis = EmbeddedRedisServer.start(config.dataDir().resolve("redis"));
+      embedded.add(redis);
+      redisUrl = redis.url();
+    }
+    String secret = config.hasRole(ParleyConfig.ROLE_INGRESS)
+      ? JwtSecret.resolve(config.auth().jwtSecret(), config.dataDir())
+      : config.auth().jwtSecret();
+    int port = config.http().port() == 0 ? freePort() : config.http().port();
+    String name = config.nodeName() != null ? config.nodeName()
+      : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    Passwords passwords = config.hasRole(ParleyConfig.ROLE_INGRESS) ? new Passwords(config.auth().bcryptCost()) : null;
+    return new Prepared(config.resolved(databaseUrl, redisUrl, secret, port, name), passwords);
+  }
+
+  private static Future<Parley> launch(Prepared prepared, List<AutoCloseable> embedded) {
+    ParleyConfig config = prepared.config();
+    VertxOptions options = new VertxOptions();
+    Future<Vertx> started;
+    BooleanSupplier clusterUsable = null;
+    if (config.cluster().enabled()) {
+      HazelcastClusterManager manager = new HazelcastClusterManager(ClusterSetup.hazelcast(config.cluster()));
+      options.getEventBusOptions().setHost(config.cluster().host()).setPort(config.cluster().eventBusPort());
+      started = Vertx.builder().with(options).withClusterManager(manager).buildClustered();
+      clusterUsable = manager::isActive;
+    } else {
+      started = Future.succeededFuture(Vertx.builder().with(options).build());
+    }
+    BooleanSupplier cluster = clusterUsable;
+    return started.compose(vertx -> deploy(vertx, prepared, cluster)
+      .map(ingress -> {
+        Parley node = new Parley(vertx, config, embedded, ingress);
+        LOG.info("Parley node {} listening on http://{}:{} (roles {}; database {}; Redis {}; {})", config.nodeName(),
+          config.http().host(), config.http().port(), config.roles(), describeDatabase(config, embedded),
+          describeRedis(config, embedded), config.cluster().enabled()
+            ? "cluster member at " + config.cluster().host() + ":" + config.cluster().port() : "single node");
+        return node;
+      })
+      .recover(failure -> vertx.close().transform(closed -> Future.failedFuture(failure))));
+  }
+
+  /** Deploys the verticles of the node's roles in dependency order; returns the ingress deployments. */
+  private static Future<List<String>> deploy(Vertx vertx, Prepared prepared, BooleanSupplier clusterUsable) {
+    ParleyConfig config = prepared.config();
+    List<String> ingress = new ArrayList<>();
+    Future<?> chain = Future.succeededFuture();
+    if (config.hasRole(ParleyConfig.ROLE_STORE)) {
+      chain = chain.compose(v -> vertx.deployVerticle(new StoreVerticle(config)));
+    }
+    if (config.hasRole(ParleyConfig.ROLE_PRESENCE)) {
+      chain = chain.compose(v -> vertx.deployVerticle(new PresenceVerticle(config)));
+    }
+    if (config.hasRole(ParleyConfig.ROLE_ASSISTANT)) {
+      chain = chain.compose(v -> vertx.deployVerticle(new AssistantVerticle(config)));
+    }
+    if (config.hasRole(ParleyConfig.ROLE_INGRESS)) {
+      chain = chain.compose(v -> vertx.deployVerticle(
+          () -> new IngressVerticle(config, prepared.passwords(), clusterUsable),
+          new DeploymentOptions().setInstances(config.http().instances()))
+        .onSuccess(ingress::add));
+    }
+    return chain.map(ingress);
+  }
+
+  private static String describeDatabase(ParleyConfig config, List<AutoCloseable> embedded) {
+    if (config.databaseUrl() == null) {
+      return "none (no store role)";
+    }
+    PgConnectOptions database = PgConnectOptions.fromUri(config.databaseUrl());
+    String where = database.getHost() + ":" + database.getPort() + "/" + database.getDatabase();
+    boolean own = embedded.stream().anyMatch(EmbeddedPostgresServer.class::isInstance);
+    return own ? "embedded PostgreSQL at " + where + " with data in " + config.dataDir().resolve("postgres")
+      : "PostgreSQL at " + where;
+  }
+
+  private static String describeRedis(ParleyConfig config, List<AutoCloseable> embedded) {
+    if (config.redisUrl() == null) {
+      return "none (no presence role)";
+    }
+    URI uri = URI.create(config.redisUrl());
+    boolean own = embedded.stream().anyMatch(EmbeddedRedisServer.class::isInstance);
+    return (own ? "embedded Redis at " : "Redis at ") + uri.getHost() + ":" + uri.getPort();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Closes in reverse order of start. */
+  private static void closeAll(List<AutoCloseable> embedded) {
+    List<AutoCloseable> reversed = new ArrayList<>(embedded);
+    Collections.reverse(reversed);
+    embedded.clear();
+    for (AutoCloseable closeable : reversed) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        LOG.warn("failed to stop {}", closeable.getClass().getSimpleName(), e);
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package dev.parley.bus;
+
+/**
+ * The contract of {@link Addresses#STORE}: the {@code action} header values and the JSON fields of
+ * requests and replies. Every request that concerns a conversation carries the acting {@link #USER_ID}; the
+ * store answers NOT_FOUND when that user is not a member, so existence never leaks.
+ *
+ * <table>
+ *   <caption>actions</caption>
+ *   <tr><th>action</th><th>request</th><th>reply</th></tr>
+ *   <tr><td>user.create</td><td>email, displayName, passwordHash</td><td>{@link User}; CONFLICT if the email is taken</td></tr>
+ *   <tr><td>user.credentials</td><td>email</td><td>{user, passwordHash}; NOT_FOUND</td></tr>
+ *   <tr><td>user.get</td><td>userId</td><td>{@link User}; NOT_FOUND</td></tr>
+ *   <tr><td>conversation.create</td><td>userId, title, assistantMode?, metadata?</td><td>{@link Conversation}</td></tr>
+ *   <tr><td>conversation.list</td><td>userId, limit, cursor?</td><td>{items, nextCursor}</td></tr>
+ *   <tr><td>conversation.get</td><td>userId, conversationId</td><td>{@link Conversation} with members</td></tr>
+ *   <tr><td>conversation.update</td><td>userId, conversationId, title?, assistantMode?, metadata?</td><td>{@link Conversation}; owner only</td></tr>
+ *   <tr><td>conversation.delete</td><td>userId, conversationId</td><td>{}; owner only, soft</td></tr>
+ *   <tr><td>member.add</td><td>userId, conversationId, memberId or email</td><td>{@link Member}; owner only</td></tr>
+ *   <tr><td>member.remove</td><td>userId, conversationId, memberId</td><td>{}; the owner removes anyone else, a member removes itself</td></tr>
+ *   <tr><td>message.append</td><td>conversationId, senderId?, role, content, metadata?, clientMsgId?</td><td>{message, duplicate}</td></tr>
+ *   <tr><td>message.list</td><td>userId, conversationId, after?, before?, limit</td><td>{messages, hasMore}</td></tr>
+ *   <tr><td>message.edit</td><td>userId, conversationId, messageId, content</td><td>{@link ChatMessage}; sender only</td></tr>
+ *   <tr><td>message.delete</td><td>userId, conversationId, messageId</td><td>{@link ChatMessage} tombstone; sender or owner</td></tr>
+ *   <tr><td>ping</td><td>{}</td><td>{} once PostgreSQL answers</td></tr>
+ * </table>
+ *
+ * <p>A stored message is published on {@link Addresses#roomAddress(String)} after its transaction commits.
+ */
+public final class StoreApi {
+
+  public static final String USER_CREATE = "user.create";
+  public static final String USER_CREDENTIALS = "user.credentials";
+  public static final String USER_GET = "user.get";
+  public static final String CONVERSATION_CREATE = "conversation.create";
+  public static final String CONVERSATION_LIST = "conversation.list";
+  public static final String CONVERSATION_GET = "conversation.get";
+  public static final String CONVERSATION_UPDATE = "conversation.update";
+  public static final String CONVERSATION_DELETE = "conversation.delete";
+  public static final String MEMBER_ADD = "member.add";
+  public static final String MEMBER_REMOVE = "member.remove";
+  public static final String MESSAGE_APPEND = "message.append";
+  public static final String MESSAGE_LIST = "message.list";
+  public static final String MESSAGE_EDIT = "message.edit";
+  public static final String MESSAGE_DELETE = "message.delete";
+
+  public static final String USER_ID = "userId";
+  public static final String USER = "user";
+  public static final String EMAIL = "email";
+  public static final String DISPLAY_NAME = "displayName";
+  public static final String PASSWORD_HASH = "passwordHash";
+  public static final String CONVERSATION_ID = "conversationId";
+  public static final String TITLE = "title";
+  public static final String ASSISTANT_MODE = "assistantMode";
+  public static final String METADATA = "metadata";
+  public static final String LIMIT = "limit";
+  public static final String CURSOR = "cursor";
+  public static final String ITEMS = "items";
+  public static final String NEXT_CURSOR = "nextCursor";
+  public static final String MEMBER_ID = "memberId";
+  public static final String SENDER_ID = "senderId";
+  public static final String ROLE = "role";
+  public static final String CONTENT = "content";
+  public static final String CLIENT_MSG_ID = "clientMsgId";
+  public static final String MESSAGE = "message";
+  public static final String DUPLICATE = "duplicate";
+  public static final String AFTER = "after";
+  public static final String BEFORE = "before";
+  public static final String MESSAGES = "messages";
+  public static final String HAS_MORE = "hasMore";
+  public static final String MESSAGE_ID = "messageId";
+
+  private StoreApi() {
+  }
+}

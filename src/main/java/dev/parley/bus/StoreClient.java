@@ -1,0 +1,121 @@
+package dev.parley.bus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+import static dev.parley.bus.StoreApi.*;
+
+/**
+ * The typed face of {@link Addresses#STORE}. Every failure comes back as a {@link ParleyException}.
+ */
+public final class StoreClient extends BusClient {
+
+  /** A page of conversations, newest activity first; {@code nextCursor} is null on the last page. */
+  public record ConversationPage(List<Conversation> items, String nextCursor) {
+    public JsonObject toJson() {
+      return new JsonObject().put(ITEMS, Json.array(items, Conversation::toJson)).put(NEXT_CURSOR, nextCursor);
+    }
+  }
+
+  /** Messages in ascending {@code seq}; {@code hasMore} says more exist past the page in its direction. */
+  public record MessagePage(List<ChatMessage> messages, boolean hasMore) {
+    public JsonObject toJson() {
+      return new JsonObject().put(MESSAGES, Json.array(messages, ChatMessage::toJson)).put(HAS_MORE, hasMore);
+    }
+  }
+
+  /** The result of an append: {@code duplicate} is true when the clientMsgId was seen, and nothing was stored. */
+  public record Appended(ChatMessage message, boolean duplicate) {
+  }
+
+  /** A user and the hash to check a password against; never leaves the node that asked for it. */
+  public record Credentials(User user, String passwordHash) {
+  }
+
+  public StoreClient(Vertx vertx, boolean preferLocal, long timeoutMs) {
+    super(vertx, Addresses.STORE, preferLocal, timeoutMs);
+  }
+
+  public Future<User> createUser(String email, String displayName, String passwordHash) {
+    return request(USER_CREATE, new JsonObject().put(EMAIL, email).put(DISPLAY_NAME, displayName)
+      .put(PASSWORD_HASH, passwordHash)).map(User::fromJson);
+  }
+
+  public Future<Credentials> credentials(String email) {
+    return request(USER_CREDENTIALS, new JsonObject().put(EMAIL, email))
+      .map(json -> new Credentials(User.fromJson(json.getJsonObject(USER)), json.getString(PASSWORD_HASH)));
+  }
+
+  public Future<User> user(String userId) {
+    return request(USER_GET, new JsonObject().put(USER_ID, userId)).map(User::fromJson);
+  }
+
+  public Future<Conversation> createConversation(String userId, String title, String assistantMode, JsonObject metadata) {
+    return request(CONVERSATION_CREATE, new JsonObject().put(USER_ID, userId).put(TITLE, title)
+      .put(ASSISTANT_MODE, assistantMode).put(METADATA, metadata)).map(Conversation::fromJson);
+  }
+
+  public Future<ConversationPage> conversations(String userId, int limit, String cursor) {
+    return request(CONVERSATION_LIST, new JsonObject().put(USER_ID, userId).put(LIMIT, limit).put(CURSOR, cursor))
+      .map(json -> new ConversationPage(Json.list(json.getJsonArray(ITEMS), Conversation::fromJson),
+        json.getString(NEXT_CURSOR)));
+  }
+
+  public Future<Conversation> conversation(String userId, String conversationId) {
+    return request(CONVERSATION_GET, about(userId, conversationId)).map(Conversation::fromJson);
+  }
+
+  /** Changes the fields present in {@code changes} (title, assistantMode, metadata). */
+  public Future<Conversation> updateConversation(String userId, String conversationId, JsonObject changes) {
+    return request(CONVERSATION_UPDATE, changes.copy().mergeIn(about(userId, conversationId)))
+      .map(Conversation::fromJson);
+  }
+
+  public Future<Void> deleteConversation(String userId, String conversationId) {
+    return request(CONVERSATION_DELETE, about(userId, conversationId)).mapEmpty();
+  }
+
+  /** Adds a member named by user id or, when {@code memberId} is null, by email. */
+  public Future<Member> addMember(String userId, String conversationId, String memberId, String email) {
+    return request(MEMBER_ADD, about(userId, conversationId).put(MEMBER_ID, memberId).put(EMAIL, email))
+      .map(Member::fromJson);
+  }
+
+  public Future<Void> removeMember(String userId, String conversationId, String memberId) {
+    return request(MEMBER_REMOVE, about(userId, conversationId).put(MEMBER_ID, memberId)).mapEmpty();
+  }
+
+  /**
+   * Stores a message and gives it the next {@code seq}. {@code senderId} is null for assistant and system
+   * messages; a user sender must be a member. Retrying with the same {@code clientMsgId} returns the original.
+   */
+  public Future<Appended> append(String conversationId, String senderId, String role, String content,
+                                 JsonObject metadata, String clientMsgId) {
+    return request(MESSAGE_APPEND, new JsonObject().put(CONVERSATION_ID, conversationId).put(SENDER_ID, senderId)
+      .put(ROLE, role).put(CONTENT, content).put(METADATA, metadata).put(CLIENT_MSG_ID, clientMsgId))
+      .map(json -> new Appended(ChatMessage.fromJson(json.getJsonObject(MESSAGE)), json.getBoolean(DUPLICATE)));
+  }
+
+  public Future<MessagePage> messages(String userId, String conversationId, Long after, Long before, int limit) {
+    return request(MESSAGE_LIST, about(userId, conversationId).put(AFTER, after).put(BEFORE, before).put(LIMIT, limit))
+      .map(json -> new MessagePage(Json.list(json.getJsonArray(MESSAGES), ChatMessage::fromJson),
+        json.getBoolean(HAS_MORE)));
+  }
+
+  public Future<ChatMessage> editMessage(String userId, String conversationId, String messageId, String content) {
+    return request(MESSAGE_EDIT, about(userId, conversationId).put(MESSAGE_ID, messageId).put(CONTENT, content))
+      .map(ChatMessage::fromJson);
+  }
+
+  public Future<ChatMessage> deleteMessage(String userId, String conversationId, String messageId) {
+    return request(MESSAGE_DELETE, about(userId, conversationId).put(MESSAGE_ID, messageId))
+      .map(ChatMessage::fromJson);
+  }
+
+  private static JsonObject about(String userId, String conversationId) {
+    return new JsonObject().put(USER_ID, userId).put(CONVERSATION_ID, conversationId);
+  }
+}

@@ -1,0 +1,58 @@
+package dev.parley.config;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.XmlConfigBuilder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the Hazelcast configuration: {@code conf/cluster.xml} (from the working directory, else the copy in
+ * the jar) with the network taken from the typed config: bind address and port, TCP/IP join to the given
+ * seeds, no multicast.
+ */
+public final class ClusterSetup {
+
+  public static final String CLUSTER_XML = "conf/cluster.xml";
+
+  private ClusterSetup() {
+  }
+
+  public static Config hazelcast(ParleyConfig.Cluster cluster) {
+    Config config = load();
+    config.setProperty("hazelcast.local.localAddress", cluster.host());
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(cluster.port()).setPortAutoIncrement(false);
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    List<String> members = new ArrayList<>(cluster.members());
+    String self = cluster.host() + ":" + cluster.port();
+    if (!members.contains(self)) {
+      members.add(self);
+    }
+    join.getTcpIpConfig().setEnabled(true).setMembers(members);
+    return config;
+  }
+
+  private static Config load() {
+    Path file = Path.of(CLUSTER_XML);
+    try (InputStream in = Files.exists(file)
+      ? Files.newInputStream(file)
+      : ClusterSetup.class.getClassLoader().getResourceAsStream(CLUSTER_XML)) {
+      if (in == null) {
+        throw new ConfigException("CLUSTER", CLUSTER_XML + " is missing from the working directory and the jar");
+      }
+      return new XmlConfigBuilder(in).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

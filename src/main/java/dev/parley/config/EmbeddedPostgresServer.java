@@ -1,0 +1,68 @@
+package dev.parley.config;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A real PostgreSQL server (binaries from Maven Central) for the one-command run and for tests. Its data
+ * directory is kept between starts, so data survives a restart. Blocking: call it off the event loop.
+ */
+public final class EmbeddedPostgresServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
+  public static final String USER = "postgres";
+
+  private final EmbeddedPostgres postgres;
+
+  private EmbeddedPostgresServer(EmbeddedPostgres postgres) {
+    this.postgres = postgres;
+  }
+
+  /** Starts PostgreSQL on a free loopback port with its data in {@code dataDirectory}, keeping existing data. */
+  public static EmbeddedPostgresServer start(Path dataDirectory) throws IOException {
+    Files.createDirectories(dataDirectory);
+    EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+      .setDataDirectory(dataDirectory)
+      .setCleanDataDirectory(false)
+      .setServerConfig("listen_addresses", "127.0.0.1")
+      .setServerConfig("max_connections", "200")
+      .start();
+    LOG.debug("embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", postgres.getPort(), dataDirectory);
+    return new EmbeddedPostgresServer(postgres);
+  }
+
+  public int port() {
+    return postgres.getPort();
+  }
+
+  /** Creates the database if it does not exist yet and returns its {@code postgres://} URL. */
+  public String database(String name) throws SQLException {
+    try (Connection connection = postgres.getPostgresDatabase().getConnection();
+         PreparedStatement exists = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+      exists.setString(1, name);
+      try (ResultSet rows = exists.executeQuery()) {
+        if (!rows.next()) {
+          try (Statement create = connection.createStatement()) {
+            create.execute("CREATE DATABASE \"" + name.replace("\"", "") + "\"");
+          }
+        }
+      }
+    }
+    return "postgres://" + USER + "@127.0.0.1:" + port() + "/" + name;
+  }
+
+  @Override
+  public void close() throws IOException {
+    postgres.close();
+  }
+}

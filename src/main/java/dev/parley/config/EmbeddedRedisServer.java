@@ -1,0 +1,54 @@
+package dev.parley.config;
+
+import redis.embedded.RedisServer;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A real redis-server (the binary shipped in a Maven Central jar) on a free loopback port. Parley keeps
+ * only short-lived state in Redis (presence, rate limits), so it is not persisted. Blocking.
+ */
+public final class EmbeddedRedisServer implements AutoCloseable {
+
+  private final RedisServer server;
+  private final int port;
+
+  private EmbeddedRedisServer(RedisServer server, int port) {
+    this.server = server;
+    this.port = port;
+  }
+
+  public static EmbeddedRedisServer start(Path workDirectory) throws IOException {
+    Files.createDirectories(workDirectory);
+    int port = freePort();
+    RedisServer server = RedisServer.newRedisServer()
+      .bind("127.0.0.1")
+      .port(port)
+      .setting("dir " + workDirectory.toAbsolutePath())
+      .setting("save \"\"")
+      .setting("appendonly no")
+      .setting("protected-mode yes")
+      .build();
+    server.start();
+    return new EmbeddedRedisServer(server, port);
+  }
+
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.stop();
+  }
+}

@@ -1,0 +1,245 @@
+package dev.parley.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The whole configuration of a node, bound once at start-up and validated. The keys are the environment
+ * variable names (DESIGN.md §2); {@code conf/config.json} uses the same keys and the environment overrides
+ * it. {@link #KEYS} lists every key read.
+ */
+public record ParleyConfig(
+  Http http,
+  Path dataDir,
+  String databaseUrl,
+  int dbPoolSize,
+  String redisUrl,
+  Auth auth,
+  Cluster cluster,
+  Set<String> roles,
+  String nodeName,
+  int maxMessageChars,
+  long busTimeoutMs,
+  long shutdownGraceMs,
+  Assistant assistant) {
+
+  /**
+   * @param port          the HTTP/WebSocket port; 0 picks a free one (tests)
+   * @param instances     IngressVerticle instances, one per event loop by default
+   * @param maxBodyBytes  larger request bodies are refused with 413 TOO_LARGE
+   */
+  public record Http(String host, int port, int instances, long maxBodyBytes) {
+  }
+
+  /**
+   * @param jwtSecret      the HS256 key; null means "use or generate DATA_DIR/jwt-secret"
+   * @param expirySeconds  lifetime of an issued token
+   * @param bcryptCost     log2 of the bcrypt work factor
+   */
+  public record Auth(String jwtSecret, String issuer, String audience, long expirySeconds, int bcryptCost) {
+  }
+
+  /**
+   * @param members  seeds of the TCP/IP join, {@code host:port}
+   * @param eventBusPort  the clustered event bus's own TCP port; 0 picks a free one
+   */
+  public record Cluster(boolean enabled, String host, int port, List<String> members, int eventBusPort) {
+  }
+
+  public record Assistant(String provider, String openaiBaseUrl, String openaiApiKey, String anthropicBaseUrl,
+                          String anthropicApiKey, String chatModel, String ragServiceUrl) {
+  }
+
+  public static final String ROLE_INGRESS = "ingress";
+  public static final String ROLE_STORE = "store";
+  public static final String ROLE_PRESENCE = "presence";
+  public static final String ROLE_ASSISTANT = "assistant";
+  public static final Set<String> ALL_ROLES = Set.of(ROLE_INGRESS, ROLE_STORE, ROLE_PRESENCE, ROLE_ASSISTANT);
+  public static final Set<String> PROVIDERS = Set.of("extractive", "openai", "anthropic", "http");
+
+  public static final List<String> KEYS = List.of(
+    "HOST", "PORT", "HTTP_INSTANCES", "MAX_BODY_BYTES", "DATA_DIR", "DATABASE_URL", "DB_POOL_SIZE", "REDIS_URL",
+    "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_EXPIRY_SECONDS", "BCRYPT_COST",
+    "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_MEMBERS", "EVENTBUS_PORT",
+    "ROLES", "NODE_NAME", "MAX_MESSAGE_CHARS", "BUS_TIMEOUT_MS", "SHUTDOWN_GRACE_MS",
+    "ASSISTANT_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
+    "CHAT_MODEL", "RAG_SERVICE_URL");
+
+  /**
+   * The configuration as the node runs it: the database and Redis actually used (embedded ones when none
+   * was configured), the JWT key actually used, the HTTP port actually bound and the node's name.
+   */
+  public ParleyConfig resolved(String databaseUrl, String redisUrl, String jwtSecret, int httpPort, String nodeName) {
+    return new ParleyConfig(new Http(http.host, httpPort, http.instances, http.maxBodyBytes), dataDir, databaseUrl,
+      dbPoolSize, redisUrl, new Auth(jwtSecret, auth.issuer, auth.audience, auth.expirySeconds, auth.bcryptCost),
+      cluster, roles, nodeName, maxMessageChars, busTimeoutMs, shutdownGraceMs, assistant);
+  }
+
+  public boolean hasRole(String role) {
+    return roles.contains(role);
+  }
+
+  /** Binds and validates; the first invalid value throws a {@link ConfigException} naming its key. */
+  public static ParleyConfig fromJson(JsonObject json) {
+    Reader in = new Reader(json);
+    Http http = new Http(
+      in.string("HOST", "0.0.0.0"),
+      in.integer("PORT", 8080, 0, 65535),
+      in.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
+      in.longValue("MAX_BODY_BYTES", 1_048_576, 1024, 1L << 30));
+    String secret = in.string("JWT_SECRET", null);
+    if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
+      throw new ConfigException("JWT_SECRET", "must be at least 32 bytes long, it has "
+        + secret.getBytes(StandardCharsets.UTF_8).length);
+    }
+    Auth auth = new Auth(secret,
+      in.string("JWT_ISSUER", "parley"),
+      in.string("JWT_AUDIENCE", "parley"),
+      in.longValue("JWT_EXPIRY_SECONDS", 86_400, 60, 31_536_000),
+      in.integer("BCRYPT_COST", 12, 4, 16));
+    Cluster cluster = new Cluster(
+      in.bool("CLUSTER", false),
+      in.string("CLUSTER_HOST", "127.0.0.1"),
+      in.integer("CLUSTER_PORT", 5701, 1, 65535),
+      in.list("CLUSTER_MEMBERS").stream().map(member -> hostPort("CLUSTER_MEMBERS", member)).toList(),
+      in.integer("EVENTBUS_PORT", 0, 0, 65535));
+    Set<String> roles = new LinkedHashSet<>(in.list("ROLES"));
+    if (roles.isEmpty()) {
+      roles.addAll(List.of(ROLE_INGRESS, ROLE_STORE, ROLE_PRESENCE, ROLE_ASSISTANT));
+    }
+    for (String role : roles) {
+      if (!ALL_ROLES.contains(role)) {
+        throw new ConfigException("ROLES", "unknown role '" + role + "', expected some of " + ALL_ROLES);
+      }
+    }
+    String provider = in.string("ASSISTANT_PROVIDER", "extractive").toLowerCase(Locale.ROOT);
+    if (!PROVIDERS.contains(provider)) {
+      throw new ConfigException("ASSISTANT_PROVIDER", "unknown provider '" + provider + "', expected one of " + PROVIDERS);
+    }
+    Assistant assistant = new Assistant(provider,
+      in.url("OPENAI_BASE_URL", "https://api.openai.com/v1", "http", "https"),
+      in.string("OPENAI_API_KEY", null),
+      in.url("ANTHROPIC_BASE_URL", "https://api.anthropic.com", "http", "https"),
+      in.string("ANTHROPIC_API_KEY", null),
+      in.string("CHAT_MODEL", null),
+      in.url("RAG_SERVICE_URL", null, "http", "https"));
+    return new ParleyConfig(
+      http,
+      Path.of(in.string("DATA_DIR", "./data")).toAbsolutePath().normalize(),
+      in.url("DATABASE_URL", null, "postgres", "postgresql"),
+      in.integer("DB_POOL_SIZE", 8, 1, 200),
+      in.url("REDIS_URL", null, "redis", "rediss"),
+      auth,
+      cluster,
+      Set.copyOf(roles),
+      in.string("NODE_NAME", null),
+      in.integer("MAX_MESSAGE_CHARS", 8000, 1, 1_000_000),
+      in.longValue("BUS_TIMEOUT_MS", 10_000, 100, 600_000),
+      in.longValue("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+      assistant);
+  }
+
+  private static String hostPort(String key, String value) {
+    int colon = value.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new ConfigException(key, "'" + value + "' is not host:port");
+    }
+    try {
+      int port = Integer.parseInt(value.substring(colon + 1));
+      if (port < 1 || port > 65535) {
+        throw new ConfigException(key, "port of '" + value + "' is out of range");
+      }
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key, "'" + value + "' is not host:port");
+    }
+    return value;
+  }
+
+  /**
+   * Reads typed values from the merged JSON. Values from the environment are strings, values from the file
+   * may be numbers or booleans: both are accepted. A blank value counts as absent.
+   */
+  private record Reader(JsonObject json) {
+
+    String string(String key, String fallback) {
+      Object value = json.getValue(key);
+      if (value == null || value.toString().isBlank()) {
+        return fallback;
+      }
+      if (value instanceof JsonObject || value instanceof JsonArray) {
+        throw new ConfigException(key, "must be a string");
+      }
+      return value.toString().trim();
+    }
+
+    long longValue(String key, long fallback, long min, long max) {
+      String value = string(key, null);
+      if (value == null) {
+        return fallback;
+      }
+      long parsed;
+      try {
+        parsed = Long.parseLong(value);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key, "'" + value + "' is not a whole number");
+      }
+      if (parsed < min || parsed > max) {
+        throw new ConfigException(key, parsed + " is out of range [" + min + ", " + max + "]");
+      }
+      return parsed;
+    }
+
+    int integer(String key, int fallback, int min, int max) {
+      return (int) longValue(key, fallback, min, max);
+    }
+
+    boolean bool(String key, boolean fallback) {
+      String value = string(key, null);
+      if (value == null) {
+        return fallback;
+      }
+      return switch (value.toLowerCase(Locale.ROOT)) {
+        case "true", "1", "yes", "on" -> true;
+        case "false", "0", "no", "off" -> false;
+        default -> throw new ConfigException(key, "'" + value + "' is not true or false");
+      };
+    }
+
+    /** A JSON array, or a comma-separated string as the environment gives it. */
+    List<String> list(String key) {
+      Object value = json.getValue(key);
+      if (value instanceof JsonArray array) {
+        return array.stream().map(String::valueOf).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      }
+      String text = string(key, "");
+      return Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    String url(String key, String fallback, String... schemes) {
+      String value = string(key, fallback);
+      if (value == null) {
+        return null;
+      }
+      try {
+        URI uri = new URI(value);
+        if (uri.getScheme() == null || !List.of(schemes).contains(uri.getScheme().toLowerCase(Locale.ROOT))
+          || uri.getHost() == null) {
+          throw new ConfigException(key, "expected a " + String.join(" or ", schemes) + " URL with a host");
+        }
+      } catch (java.net.URISyntaxException e) {
+        // never echo the value: it may hold a password
+        throw new ConfigException(key, "is not a valid URL");
+      }
+      return value;
+    }
+  }
+}

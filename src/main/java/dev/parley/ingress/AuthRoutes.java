@@ -1,0 +1,84 @@
+package dev.parley.ingress;
+
+import dev.parley.auth.Passwords;
+import dev.parley.auth.Tokens;
+import dev.parley.bus.ErrorCode;
+import dev.parley.bus.ParleyException;
+import dev.parley.bus.StoreClient;
+import dev.parley.bus.User;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Accounts: register and log in (email + password, answered with a JWT), and "who am I". bcrypt runs on a
+ * worker thread; an unknown email and a wrong password take as long and answer the same.
+ */
+final class AuthRoutes {
+
+  private final Vertx vertx;
+  private final StoreClient store;
+  private final Passwords passwords;
+  private final Tokens tokens;
+
+  AuthRoutes(Vertx vertx, StoreClient store, Passwords passwords, Tokens tokens) {
+    this.vertx = vertx;
+    this.store = store;
+    this.passwords = passwords;
+    this.tokens = tokens;
+  }
+
+  void mount(Router router, Authenticator authenticated) {
+    router.post("/api/auth/register").handler(this::register);
+    router.post("/api/auth/login").handler(this::login);
+    router.get("/api/auth/me").handler(authenticated).handler(this::me);
+    router.get("/api/users/me").handler(authenticated).handler(this::me);
+  }
+
+  private void register(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, false);
+    String email = Inputs.email(body, "email");
+    String password = Inputs.password(body, "password");
+    String displayName = Inputs.string(body, "displayName", false, 100);
+    String name = displayName != null ? displayName : email.substring(0, email.indexOf('@'));
+    Future<JsonObject> registered = vertx.executeBlocking(() -> passwords.hash(password), false)
+      .compose(hash -> store.createUser(email, name, hash))
+      .map(this::session);
+    Responses.reply(ctx, 201, registered);
+  }
+
+  private void login(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, false);
+    String email = Inputs.email(body, "email");
+    String password = Inputs.password(body, "password");
+    Future<JsonObject> session = store.credentials(email)
+      .recover(failure -> ParleyException.from(failure).code() == ErrorCode.NOT_FOUND
+        ? Future.succeededFuture(null)
+        : Future.failedFuture(failure))
+      .compose(credentials -> vertx.executeBlocking(
+          () -> passwords.verify(password, credentials == null ? null : credentials.passwordHash()), false)
+        .compose(valid -> valid
+          ? Future.succeededFuture(session(credentials.user()))
+          : Future.failedFuture(ParleyException.unauthorized("invalid email or password"))));
+    Responses.reply(ctx, 200, session);
+  }
+
+  private void me(RoutingContext ctx) {
+    Future<JsonObject> me = store.user(Authenticator.user(ctx).id())
+      .map(User::toJson)
+      .recover(failure -> ParleyException.from(failure).code() == ErrorCode.NOT_FOUND
+        ? Future.failedFuture(ParleyException.unauthorized("the account of this token no longer exists"))
+        : Future.failedFuture(failure));
+    Responses.reply(ctx, 200, me);
+  }
+
+  private JsonObject session(User user) {
+    return new JsonObject()
+      .put("token", tokens.issue(user))
+      .put("tokenType", "Bearer")
+      .put("expiresIn", tokens.expiresInSeconds())
+      .put("user", user.toJson());
+  }
+}

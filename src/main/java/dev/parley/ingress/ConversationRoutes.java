@@ -1,0 +1,172 @@
+package dev.parley.ingress;
+
+import dev.parley.bus.ChatMessage;
+import dev.parley.bus.Conversation;
+import dev.parley.bus.Json;
+import dev.parley.bus.Member;
+import dev.parley.bus.ParleyException;
+import dev.parley.bus.StoreClient;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Conversations, their members and their messages. Posting a message here stores it exactly as the
+ * WebSocket path does: through {@link StoreClient#append}, with seq and clientMsgId idempotency.
+ */
+final class ConversationRoutes {
+
+  private static final String BASE = "/api/conversations";
+  private static final String ONE = BASE + "/:conversationId";
+  private static final int MAX_TITLE = 200;
+  private static final int MAX_CLIENT_MSG_ID = 64;
+  private static final String DEFAULT_TITLE = "New conversation";
+
+  private final StoreClient store;
+  private final int maxMessageChars;
+
+  ConversationRoutes(StoreClient store, int maxMessageChars) {
+    this.store = store;
+    this.maxMessageChars = maxMessageChars;
+  }
+
+  void mount(Router router, Authenticator authenticated) {
+    router.post(BASE).handler(authenticated).handler(this::create);
+    router.get(BASE).handler(authenticated).handler(this::list);
+    router.get(ONE).handler(authenticated).handler(this::get);
+    router.patch(ONE).handler(authenticated).handler(this::update);
+    router.delete(ONE).handler(authenticated).handler(this::delete);
+    router.get(ONE + "/members").handler(authenticated).handler(this::members);
+    router.post(ONE + "/members").handler(authenticated).handler(this::addMember);
+    router.delete(ONE + "/members").handler(authenticated).handler(this::removeMember);
+    router.delete(ONE + "/members/:userId").handler(authenticated).handler(this::removeMember);
+    router.get(ONE + "/messages").handler(authenticated).handler(this::messages);
+    router.post(ONE + "/messages").handler(authenticated).handler(this::post);
+    router.patch(ONE + "/messages/:messageId").handler(authenticated).handler(this::edit);
+    router.delete(ONE + "/messages/:messageId").handler(authenticated).handler(this::deleteMessage);
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, true);
+    String title = Inputs.string(body, "title", false, MAX_TITLE);
+    String mode = assistantMode(body);
+    JsonObject metadata = Inputs.metadata(body, "metadata");
+    Responses.reply(ctx, 201, store.createConversation(me(ctx), title == null ? DEFAULT_TITLE : title,
+        mode == null ? Conversation.DEFAULT_ASSISTANT_MODE : mode, metadata == null ? new JsonObject() : metadata)
+      .map(Conversation::toJson));
+  }
+
+  private void list(RoutingContext ctx) {
+    int limit = limit(ctx);
+    String cursor = ctx.request().getParam("cursor");
+    Responses.reply(ctx, 200, store.conversations(me(ctx), limit, cursor == null || cursor.isEmpty() ? null : cursor)
+      .map(StoreClient.ConversationPage::toJson));
+  }
+
+  private void get(RoutingContext ctx) {
+    Responses.reply(ctx, 200, store.conversation(me(ctx), conversationId(ctx)).map(Conversation::toJson));
+  }
+
+  private void update(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, false);
+    JsonObject changes = new JsonObject();
+    if (body.containsKey("title")) {
+      changes.put("title", Inputs.string(body, "title", true, MAX_TITLE));
+    }
+    String mode = assistantMode(body);
+    if (mode != null) {
+      changes.put("assistantMode", mode);
+    }
+    JsonObject metadata = Inputs.metadata(body, "metadata");
+    if (metadata != null) {
+      changes.put("metadata", metadata);
+    }
+    if (changes.isEmpty()) {
+      throw ParleyException.invalid("nothing to change: give title, assistantMode or metadata");
+    }
+    Responses.reply(ctx, 200, store.updateConversation(me(ctx), conversationId(ctx), changes).map(Conversation::toJson));
+  }
+
+  private void delete(RoutingContext ctx) {
+    Responses.noContent(ctx, store.deleteConversation(me(ctx), conversationId(ctx)));
+  }
+
+  private void members(RoutingContext ctx) {
+    Responses.reply(ctx, 200, store.conversation(me(ctx), conversationId(ctx))
+      .map(conversation -> new JsonObject().put("members", Json.array(conversation.members(), Member::toJson))));
+  }
+
+  private void addMember(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, false);
+    String userId = Inputs.string(body, "userId", false, 64);
+    String email = userId == null ? Inputs.email(body, "email") : null;
+    Responses.reply(ctx, 201, store.addMember(me(ctx), conversationId(ctx), userId, email).map(Member::toJson));
+  }
+
+  /** {@code DELETE .../members/{userId}}, {@code .../members/me}, or {@code .../members} with an optional body. */
+  private void removeMember(RoutingContext ctx) {
+    String target = ctx.pathParam("userId");
+    if (target == null) {
+      target = Inputs.string(Inputs.body(ctx, true), "userId", false, 64);
+    }
+    String member = target == null || "me".equals(target) ? me(ctx) : target;
+    Responses.noContent(ctx, store.removeMember(me(ctx), conversationId(ctx), member));
+  }
+
+  private void messages(RoutingContext ctx) {
+    Long after = Inputs.queryLong(ctx, "after", 0, Long.MAX_VALUE);
+    Long before = Inputs.queryLong(ctx, "before", 1, Long.MAX_VALUE);
+    Responses.reply(ctx, 200, store.messages(me(ctx), conversationId(ctx), after, before, limit(ctx))
+      .map(StoreClient.MessagePage::toJson));
+  }
+
+  private void post(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, false);
+    String content = Inputs.content(body, "content", maxMessageChars);
+    String clientMsgId = Inputs.string(body, "clientMsgId", false, MAX_CLIENT_MSG_ID);
+    JsonObject metadata = Inputs.metadata(body, "metadata");
+    Future<StoreClient.Appended> appended = store.append(conversationId(ctx), me(ctx), ChatMessage.ROLE_USER, content,
+      metadata == null ? new JsonObject() : metadata, clientMsgId);
+    appended.onComplete(done -> {
+      if (done.succeeded()) {
+        // A retry answers 200 with the original message; the first store answers 201.
+        Responses.json(ctx, done.result().duplicate() ? 200 : 201, done.result().message().toJson());
+      } else {
+        ctx.fail(done.cause());
+      }
+    });
+  }
+
+  private void edit(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, false);
+    String content = Inputs.content(body, "content", maxMessageChars);
+    Responses.reply(ctx, 200, store.editMessage(me(ctx), conversationId(ctx), ctx.pathParam("messageId"), content)
+      .map(ChatMessage::toJson));
+  }
+
+  private void deleteMessage(RoutingContext ctx) {
+    Responses.noContent(ctx, store.deleteMessage(me(ctx), conversationId(ctx), ctx.pathParam("messageId")));
+  }
+
+  private static String assistantMode(JsonObject body) {
+    String mode = Inputs.string(body, "assistantMode", false, 16);
+    if (mode != null && !Conversation.ASSISTANT_MODES.contains(mode)) {
+      throw ParleyException.invalid("assistantMode must be one of " + Conversation.ASSISTANT_MODES);
+    }
+    return mode;
+  }
+
+  private static int limit(RoutingContext ctx) {
+    Long limit = Inputs.queryLong(ctx, "limit", 1, 200);
+    return limit == null ? 50 : limit.intValue();
+  }
+
+  private static String me(RoutingContext ctx) {
+    return Authenticator.user(ctx).id();
+  }
+
+  private static String conversationId(RoutingContext ctx) {
+    return ctx.pathParam("conversationId");
+  }
+}

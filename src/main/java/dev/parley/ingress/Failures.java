@@ -1,0 +1,69 @@
+package dev.parley.ingress;
+
+import dev.parley.bus.ErrorCode;
+import dev.parley.bus.ParleyException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one failure handler of the HTTP API: every error leaves as {@code {"error":{"code","message"}}} with the
+ * status of its code. Unexpected failures are logged with their detail and reach the client as INTERNAL.
+ */
+final class Failures {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
+
+  private Failures() {
+  }
+
+  static void handle(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof ParleyException parley) {
+      send(ctx, parley.code().httpStatus, parley.code(), parley.getMessage());
+      return;
+    }
+    int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
+    if (failure != null && !(failure instanceof HttpException)) {
+      ParleyException mapped = ParleyException.from(failure);
+      if (mapped.code() == ErrorCode.INTERNAL) {
+        LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      }
+      send(ctx, mapped.code().httpStatus, mapped.code(), mapped.getMessage());
+      return;
+    }
+    switch (status) {
+      case 400 -> send(ctx, 400, ErrorCode.INVALID_INPUT, "bad request");
+      case 401 -> send(ctx, 401, ErrorCode.UNAUTHORIZED, "authentication required");
+      case 403 -> send(ctx, 403, ErrorCode.FORBIDDEN, "forbidden");
+      case 404 -> notFound(ctx);
+      case 405 -> send(ctx, 405, ErrorCode.INVALID_INPUT, "method not allowed");
+      case 413 -> send(ctx, 413, ErrorCode.TOO_LARGE, "request body is too large");
+      default -> {
+        LOG.error("{} {} failed with status {}", ctx.request().method(), ctx.request().path(), status);
+        send(ctx, 500, ErrorCode.INTERNAL, "internal error");
+      }
+    }
+  }
+
+  static void notFound(RoutingContext ctx) {
+    send(ctx, 404, ErrorCode.NOT_FOUND, "no such resource");
+  }
+
+  static void send(RoutingContext ctx, int status, ErrorCode code, String message) {
+    HttpServerResponse response = ctx.response();
+    if (response.headWritten()) {
+      // Too late for an error body: end the exchange so the client does not wait forever.
+      response.reset();
+      return;
+    }
+    JsonObject body = new JsonObject().put("error", new JsonObject().put("code", code.name()).put("message", message));
+    response.setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .end(body.toBuffer());
+  }
+}

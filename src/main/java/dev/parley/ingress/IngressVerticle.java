@@ -1,0 +1,99 @@
+package dev.parley.ingress;
+
+import dev.parley.auth.Passwords;
+import dev.parley.auth.Tokens;
+import dev.parley.bus.Addresses;
+import dev.parley.bus.BusClient;
+import dev.parley.bus.StoreClient;
+import dev.parley.config.ParleyConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The HTTP face of a node: the REST API, health and readiness. One instance per event loop shares the port.
+ * It holds no state of its own: everything goes over the event bus to the store and presence services.
+ */
+public final class IngressVerticle extends VerticleBase {
+
+  private static final long CHECK_TIMEOUT_MS = 3_000;
+
+  private final ParleyConfig config;
+  private final Passwords passwords;
+  private final BooleanSupplier clusterUsable;
+  private HttpServer server;
+
+  /** @param clusterUsable whether this node is a live member of its cluster; null when not clustered */
+  public IngressVerticle(ParleyConfig config, Passwords passwords, BooleanSupplier clusterUsable) {
+    this.config = config;
+    this.passwords = passwords;
+    this.clusterUsable = clusterUsable;
+  }
+
+  @Override
+  public Future<?> start() {
+    long timeout = config.busTimeoutMs();
+    StoreClient store = new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), timeout);
+    BusClient presence = new BusClient(vertx, Addresses.PRESENCE, config.hasRole(ParleyConfig.ROLE_PRESENCE), timeout);
+    Tokens tokens = new Tokens(vertx, config.auth(), config.auth().jwtSecret());
+    Authenticator authenticated = new Authenticator(tokens);
+
+    Router router = Router.router(vertx);
+    router.get("/health").handler(liveness());
+    router.get("/ready").handler(readiness(store, presence));
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
+    new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
+    new ConversationRoutes(store, config.maxMessageChars()).mount(router, authenticated);
+    router.route().failureHandler(Failures::handle);
+    router.errorHandler(404, Failures::notFound);
+    router.errorHandler(405, Failures::handle);
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.http().host())
+        .setPort(config.http().port())
+        .setCompressionSupported(true))
+      .requestHandler(router);
+    return server.listen();
+  }
+
+  /** Stops accepting, lets in-flight requests finish within the grace period, then closes. */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(config.shutdownGraceMs(), TimeUnit.MILLISECONDS);
+  }
+
+  private HealthCheckHandler liveness() {
+    HealthChecks checks = HealthChecks.create(vertx)
+      .register("node", promise -> promise.complete(Status.OK(new JsonObject().put("node", config.nodeName()))));
+    return HealthCheckHandler.createWithHealthChecks(checks);
+  }
+
+  /** Ready when PostgreSQL and Redis answer through their services and, when clustered, the cluster is live. */
+  private HealthCheckHandler readiness(StoreClient store, BusClient presence) {
+    HealthChecks checks = HealthChecks.create(vertx)
+      .register("postgresql", CHECK_TIMEOUT_MS, promise -> complete(promise, store.ping()))
+      .register("redis", CHECK_TIMEOUT_MS, promise -> complete(promise, presence.ping()));
+    if (clusterUsable != null) {
+      checks.register("cluster", CHECK_TIMEOUT_MS, promise -> promise.complete(clusterUsable.getAsBoolean()
+        ? Status.OK() : Status.KO(new JsonObject().put("reason", "not a live cluster member"))));
+    }
+    return HealthCheckHandler.createWithHealthChecks(checks);
+  }
+
+  private static void complete(Promise<Status> promise, Future<Void> check) {
+    check.onComplete(done -> promise.complete(done.succeeded()
+      ? Status.OK()
+      : Status.KO(new JsonObject().put("reason", done.cause().getMessage()))));
+  }
+}

@@ -1,0 +1,158 @@
+package dev.parley.store;
+
+import dev.parley.bus.ChatMessage;
+import dev.parley.bus.Json;
+import dev.parley.bus.Member;
+import dev.parley.bus.ParleyException;
+import dev.parley.bus.StoreClient.Appended;
+import dev.parley.bus.StoreClient.MessagePage;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Messages. A message gets the next {@code seq} of its conversation in the transaction that stores it, so
+ * sequence numbers have no gaps and no two messages share one; a retried {@code clientMsgId} stores nothing
+ * and returns the original.
+ */
+final class Messages {
+
+  /** Takes the next seq for a user sender, proving membership in the same statement; returns the sender's name. */
+  private static final String NEXT_SEQ_AS_MEMBER = "UPDATE conversations c SET last_seq = c.last_seq + 1, "
+    + "last_message_at = now(), updated_at = now() FROM conversation_members m JOIN users u ON u.id = m.user_id "
+    + "WHERE c.id = $1 AND c.deleted_at IS NULL AND m.conversation_id = c.id AND m.user_id = $2 "
+    + "RETURNING c.last_seq, u.display_name";
+  /** Takes the next seq for an assistant or system message, which has no sender. */
+  private static final String NEXT_SEQ = "UPDATE conversations c SET last_seq = c.last_seq + 1, "
+    + "last_message_at = now(), updated_at = now() WHERE c.id = $1 AND c.deleted_at IS NULL "
+    + "RETURNING c.last_seq, NULL::text AS display_name";
+  private static final String INSERT = "INSERT INTO messages AS x (conversation_id, seq, sender_id, role, content, "
+    + "metadata, client_msg_id) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING "
+    + "RETURNING x.id, x.created_at";
+  private static final String FROM = " FROM messages x LEFT JOIN users u ON u.id = x.sender_id ";
+  private static final String BY_CLIENT_ID = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
+    + "WHERE x.conversation_id = $1 AND x.sender_id = $2 AND x.client_msg_id = $3";
+  private static final String BY_ID = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
+    + "WHERE x.conversation_id = $1 AND x.id = $2";
+  private static final String LATEST = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
+    + "WHERE x.conversation_id = $1 AND x.seq < $2 ORDER BY x.seq DESC LIMIT $3";
+  private static final String AFTER = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
+    + "WHERE x.conversation_id = $1 AND x.seq > $2 AND x.seq < $3 ORDER BY x.seq ASC LIMIT $4";
+  private static final String EDIT = "UPDATE messages SET content = $3, edited_at = now() "
+    + "WHERE conversation_id = $1 AND id = $2";
+  private static final String DELETE = "UPDATE messages SET content = '', metadata = '{}'::jsonb, deleted_at = now() "
+    + "WHERE conversation_id = $1 AND id = $2";
+
+  private final Pool pool;
+
+  Messages(Pool pool) {
+    this.pool = pool;
+  }
+
+  Future<Appended> append(UUID conversation, UUID sender, String role, String content, JsonObject metadata,
+                          String clientMsgId) {
+    return pool.withTransaction(tx -> {
+      Future<Row> next = sender == null
+        ? tx.preparedQuery(NEXT_SEQ).execute(Tuple.of(conversation)).map(rows -> Users.single(rows, "conversation"))
+        : tx.preparedQuery(NEXT_SEQ_AS_MEMBER).execute(Tuple.of(conversation, sender))
+          .map(rows -> Users.single(rows, "conversation"));
+      return next.compose(seqRow -> {
+        long seq = seqRow.getLong("last_seq");
+        String senderName = seqRow.getString("display_name");
+        return tx.preparedQuery(INSERT)
+          .execute(Tuple.of(conversation, seq, sender, role, content, metadata).addValue(clientMsgId))
+          .compose(rows -> {
+            if (rows.size() == 0) {
+              // The clientMsgId was used before: undo the seq we took and answer with the original.
+              return Future.failedFuture(new Duplicate());
+            }
+            Row row = rows.iterator().next();
+            return Future.succeededFuture(new Appended(new ChatMessage(row.getUUID("id").toString(),
+              conversation.toString(), seq, role, sender == null ? null : sender.toString(), senderName, content,
+              metadata, clientMsgId, Json.time(row.getOffsetDateTime("created_at")), null, false),
+              false));
+          });
+      });
+    }).recover(failure -> failure instanceof Duplicate
+      ? pool.preparedQuery(BY_CLIENT_ID).execute(Tuple.of(conversation, sender, clientMsgId))
+        .map(rows -> new Appended(Rows.message(Users.single(rows, "message")), true))
+      : Future.failedFuture(failure));
+  }
+
+  /**
+   * A page in ascending seq. Without bounds: the newest {@code limit}. With {@code after}: the oldest
+   * {@code limit} after it (up to {@code before} if given). With only {@code before}: the newest before it.
+   */
+  Future<MessagePage> list(UUID actor, UUID conversation, Long after, Long before, int limit) {
+    long upper = before == null ? Long.MAX_VALUE : before;
+    return Conversations.membership(pool, actor, conversation).compose(member -> {
+      if (after != null) {
+        return pool.preparedQuery(AFTER).execute(Tuple.of(conversation, after, upper, limit + 1))
+          .map(rows -> page(rows, limit, false));
+      }
+      return pool.preparedQuery(LATEST).execute(Tuple.of(conversation, upper, limit + 1))
+        .map(rows -> page(rows, limit, true));
+    });
+  }
+
+  private static MessagePage page(Iterable<Row> rows, int limit, boolean descending) {
+    List<ChatMessage> messages = new ArrayList<>();
+    rows.forEach(row -> messages.add(Rows.message(row)));
+    boolean more = messages.size() > limit;
+    List<ChatMessage> page = new ArrayList<>(more ? messages.subList(0, limit) : messages);
+    if (descending) {
+      Collections.reverse(page);
+    }
+    return new MessagePage(page, more);
+  }
+
+  /** Only the sender edits a message; a deleted message cannot be edited. */
+  Future<ChatMessage> edit(UUID actor, UUID conversation, UUID id, String content) {
+    return Conversations.membership(pool, actor, conversation)
+      .compose(member -> existing(conversation, id))
+      .compose(message -> {
+        if (!actor.toString().equals(message.senderId())) {
+          return Future.failedFuture(ParleyException.forbidden("only the sender can edit a message"));
+        }
+        return pool.preparedQuery(EDIT).execute(Tuple.of(conversation, id, content));
+      })
+      .compose(done -> existing(conversation, id));
+  }
+
+  /** The sender or the conversation's owner deletes a message; it stays as a tombstone holding its seq. */
+  Future<ChatMessage> delete(UUID actor, UUID conversation, UUID id) {
+    return Conversations.membership(pool, actor, conversation)
+      .compose(member -> existing(conversation, id).compose(message -> {
+        if (!actor.toString().equals(message.senderId()) && !Member.OWNER.equals(member.myRole())) {
+          return Future.failedFuture(ParleyException.forbidden("only the sender or the owner can delete a message"));
+        }
+        return pool.preparedQuery(DELETE).execute(Tuple.of(conversation, id));
+      }))
+      .compose(done -> pool.preparedQuery(BY_ID).execute(Tuple.of(conversation, id)))
+      .map(rows -> Rows.message(Users.single(rows, "message")));
+  }
+
+  private Future<ChatMessage> existing(UUID conversation, UUID id) {
+    return pool.preparedQuery(BY_ID).execute(Tuple.of(conversation, id)).compose(rows -> {
+      ChatMessage message = Rows.message(Users.single(rows, "message"));
+      return message.deleted()
+        ? Future.failedFuture(ParleyException.notFound("message not found"))
+        : Future.succeededFuture(message);
+    });
+  }
+
+  /** Rolls the append's transaction back without logging an error: the message was a retry. */
+  private static final class Duplicate extends RuntimeException {
+    Duplicate() {
+      super("duplicate clientMsgId", null, false, false);
+    }
+  }
+}

@@ -1,0 +1,182 @@
+package dev.parley.store;
+
+import dev.parley.bus.Addresses;
+import dev.parley.bus.ChatMessage;
+import dev.parley.bus.Conversation;
+import dev.parley.bus.ErrorCode;
+import dev.parley.bus.ParleyException;
+import dev.parley.config.ParleyConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+
+import static dev.parley.bus.StoreApi.*;
+
+/**
+ * Owns PostgreSQL: applies the migrations, then serves {@link Addresses#STORE} (contract in
+ * {@link dev.parley.bus.StoreApi}). After a message commits it is published to its room.
+ */
+public final class StoreVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
+
+  private final ParleyConfig config;
+  private Pool pool;
+  private Users users;
+  private Conversations conversations;
+  private Messages messages;
+  private MessageConsumer<JsonObject> consumer;
+
+  public StoreVerticle(ParleyConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    PgConnectOptions database = PgConnectOptions.fromUri(config.databaseUrl());
+    return vertx.executeBlocking(() -> {
+      Migrations.apply(database);
+      return null;
+    }).compose(migrated -> {
+      pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(config.dbPoolSize()))
+        .connectingTo(database.setCachePreparedStatements(true))
+        .using(vertx)
+        .build();
+      users = new Users(pool);
+      conversations = new Conversations(pool);
+      messages = new Messages(pool);
+      consumer = vertx.eventBus().consumer(Addresses.STORE, this::handle);
+      return consumer.completion();
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    return unregistered.eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
+  }
+
+  private void handle(Message<JsonObject> message) {
+    String action = message.headers().get(Addresses.ACTION);
+    Future<?> result;
+    try {
+      result = dispatch(action == null ? "" : action, message.body() == null ? new JsonObject() : message.body());
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(done -> {
+      if (done.succeeded()) {
+        Object value = done.result();
+        message.reply(value instanceof JsonObject json ? json : new JsonObject());
+      } else {
+        fail(message, action, done.cause());
+      }
+    });
+  }
+
+  private Future<?> dispatch(String action, JsonObject request) {
+    return switch (action) {
+      case Addresses.PING -> pool.query("SELECT 1").execute().map(rows -> new JsonObject());
+      case USER_CREATE -> users.create(Requests.required(request, EMAIL), Requests.required(request, DISPLAY_NAME),
+        Requests.required(request, PASSWORD_HASH)).map(user -> user.toJson());
+      case USER_CREDENTIALS -> users.credentials(Requests.required(request, EMAIL));
+      case USER_GET -> users.get(Requests.id(request, USER_ID, "user")).map(user -> user.toJson());
+      case CONVERSATION_CREATE -> conversations.create(actor(request), Requests.required(request, TITLE),
+        mode(request.getString(ASSISTANT_MODE, Conversation.DEFAULT_ASSISTANT_MODE)),
+        request.getJsonObject(METADATA, new JsonObject())).map(Conversation::toJson);
+      case CONVERSATION_LIST -> conversations.list(actor(request), limit(request), request.getString(CURSOR))
+        .map(page -> page.toJson());
+      case CONVERSATION_GET -> conversations.get(actor(request), conversation(request)).map(Conversation::toJson);
+      case CONVERSATION_UPDATE -> conversations.update(actor(request), conversation(request), request.getString(TITLE),
+        request.getString(ASSISTANT_MODE) == null ? null : mode(request.getString(ASSISTANT_MODE)),
+        request.getJsonObject(METADATA)).map(Conversation::toJson);
+      case CONVERSATION_DELETE -> conversations.delete(actor(request), conversation(request));
+      case MEMBER_ADD -> conversations.addMember(actor(request), conversation(request), request.getString(MEMBER_ID),
+        request.getString(MEMBER_ID) == null ? Requests.required(request, EMAIL) : null).map(member -> member.toJson());
+      case MEMBER_REMOVE -> conversations.removeMember(actor(request), conversation(request),
+        Requests.id(request, MEMBER_ID, "member"));
+      case MESSAGE_APPEND -> append(request);
+      case MESSAGE_LIST -> messages.list(actor(request), conversation(request), request.getLong(AFTER),
+        request.getLong(BEFORE), limit(request)).map(page -> page.toJson());
+      case MESSAGE_EDIT -> messages.edit(actor(request), conversation(request), messageId(request),
+        Requests.required(request, CONTENT)).map(edited -> edited.toJson());
+      case MESSAGE_DELETE -> messages.delete(actor(request), conversation(request), messageId(request))
+        .map(deleted -> deleted.toJson());
+      default -> Future.failedFuture(ParleyException.invalid("unknown store action '" + action + "'"));
+    };
+  }
+
+  private Future<JsonObject> append(JsonObject request) {
+    UUID conversation = conversation(request);
+    String sender = request.getString(SENDER_ID);
+    String role = Requests.required(request, ROLE);
+    if (!ChatMessage.ROLE_USER.equals(role) && !ChatMessage.ROLE_ASSISTANT.equals(role)
+      && !ChatMessage.ROLE_SYSTEM.equals(role)) {
+      throw ParleyException.invalid("role must be user, assistant or system");
+    }
+    if (ChatMessage.ROLE_USER.equals(role) && sender == null) {
+      throw ParleyException.invalid(SENDER_ID + " is required for a user message");
+    }
+    String content = Requests.required(request, CONTENT);
+    if (content.length() > config.maxMessageChars()) {
+      throw new ParleyException(ErrorCode.TOO_LARGE, "content is longer than " + config.maxMessageChars() + " characters");
+    }
+    return messages.append(conversation, sender == null ? null : Requests.actor(request, SENDER_ID), role, content,
+        request.getJsonObject(METADATA, new JsonObject()), request.getString(CLIENT_MSG_ID))
+      .map(appended -> {
+        if (!appended.duplicate()) {
+          // Published only after commit, so every member sees exactly what was acknowledged.
+          JsonObject event = appended.message().toJson().put("type", "message");
+          vertx.eventBus().publish(Addresses.roomAddress(conversation.toString()), event);
+        }
+        return new JsonObject().put(MESSAGE, appended.message().toJson()).put(DUPLICATE, appended.duplicate());
+      });
+  }
+
+  private static UUID actor(JsonObject request) {
+    return Requests.actor(request, USER_ID);
+  }
+
+  private static UUID conversation(JsonObject request) {
+    return Requests.id(request, CONVERSATION_ID, "conversation");
+  }
+
+  private static UUID messageId(JsonObject request) {
+    return Requests.id(request, MESSAGE_ID, "message");
+  }
+
+  private static String mode(String mode) {
+    if (!Conversation.ASSISTANT_MODES.contains(mode)) {
+      throw ParleyException.invalid(ASSISTANT_MODE + " must be one of " + Conversation.ASSISTANT_MODES);
+    }
+    return mode;
+  }
+
+  private static int limit(JsonObject request) {
+    Integer limit = request.getInteger(LIMIT, 50);
+    if (limit < 1 || limit > 200) {
+      throw ParleyException.invalid(LIMIT + " must be between 1 and 200");
+    }
+    return limit;
+  }
+
+  private static void fail(Message<JsonObject> message, String action, Throwable cause) {
+    if (cause instanceof ParleyException parley) {
+      parley.failTo(message);
+      return;
+    }
+    LOG.error("store action {} failed", action, cause);
+    ParleyException.from(cause).failTo(message);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.parley.store;
+
+import dev.parley.bus.ErrorCode;
+import dev.parley.bus.ParleyException;
+import dev.parley.bus.StoreApi;
+import dev.parley.bus.User;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.UUID;
+
+/** Accounts. Emails are unique without regard to case. */
+final class Users {
+
+  static final String UNIQUE_VIOLATION = "23505";
+
+  private static final String INSERT = "INSERT INTO users AS u (email, display_name, password_hash) VALUES ($1, $2, $3) "
+    + "RETURNING " + Rows.USER_COLUMNS;
+  private static final String BY_EMAIL = "SELECT " + Rows.USER_COLUMNS + ", u.password_hash FROM users u "
+    + "WHERE lower(u.email) = lower($1)";
+  private static final String BY_ID = "SELECT " + Rows.USER_COLUMNS + " FROM users u WHERE u.id = $1";
+
+  private final Pool pool;
+
+  Users(Pool pool) {
+    this.pool = pool;
+  }
+
+  Future<User> create(String email, String displayName, String passwordHash) {
+    return pool.preparedQuery(INSERT).execute(Tuple.of(email, displayName, passwordHash))
+      .map(rows -> Rows.user(rows.iterator().next()))
+      .recover(failure -> failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
+        ? Future.failedFuture(new ParleyException(ErrorCode.CONFLICT, "an account with this email already exists"))
+        : Future.failedFuture(failure));
+  }
+
+  Future<JsonObject> credentials(String email) {
+    return pool.preparedQuery(BY_EMAIL).execute(Tuple.of(email)).map(rows -> {
+      Row row = single(rows, "account");
+      return new JsonObject()
+        .put(StoreApi.USER, Rows.user(row).toJson())
+        .put(StoreApi.PASSWORD_HASH, row.getString("password_hash"));
+    });
+  }
+
+  Future<User> get(UUID id) {
+    return pool.preparedQuery(BY_ID).execute(Tuple.of(id)).map(rows -> Rows.user(single(rows, "user")));
+  }
+
+  static Row single(RowSet<Row> rows, String what) {
+    if (rows.size() == 0) {
+      throw ParleyException.notFound(what + " not found");
+    }
+    return rows.iterator().next();
+  }
+}

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -103,7 +104,8 @@ public final class Parley {
       .compose(config -> bootstrap.executeBlocking(() -> prepare(config, embedded)))
       .onComplete(prepared -> {
         bootstrap.close();
-        ready.handle(prepared);
+        // Off the bootstrap's event loop: the node's Vert.x must not be built from inside another one.
+        new Thread(() -> ready.handle(prepared), "parley-start").start();
       });
     return ready.future()
       .compose(prepared -> launch(prepared, embedded))
@@ -134,10 +136,9 @@ public final class Parley {
       }
       stopping = undeployed
         .eventually(vertx::close)
-        .eventually(() -> vertx.executeBlocking(() -> {
-          closeAll(embedded);
-          return null;
-        }).otherwiseEmpty())
+        // Vert.x is closed by now, so the blocking stop of the embedded servers gets a thread of its own.
+        .eventually(() -> Future.fromCompletionStage(CompletableFuture.runAsync(() -> closeAll(embedded),
+          runnable -> new Thread(runnable, "parley-stop").start())))
         .onSuccess(v -> LOG.info("node {} stopped", config.nodeName()));
     }
     return stopping;

@@ -1,0 +1,92 @@
+package dev.parley;
+
+import dev.parley.config.ConfigException;
+import dev.parley.config.ConfigLoader;
+import dev.parley.config.ParleyConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigTest {
+
+  @Test
+  void emptyConfigurationMeansEmbeddedSingleNodeWithEveryRole() {
+    ParleyConfig config = ParleyConfig.fromJson(new JsonObject());
+    assertEquals(8080, config.http().port());
+    assertNull(config.databaseUrl());
+    assertNull(config.redisUrl());
+    assertNull(config.auth().jwtSecret());
+    assertFalse(config.cluster().enabled());
+    assertEquals(ParleyConfig.ALL_ROLES, config.roles());
+    assertEquals("extractive", config.assistant().provider());
+    assertEquals(86_400, config.auth().expirySeconds());
+  }
+
+  @Test
+  void environmentStyleStringsAreParsed() {
+    ParleyConfig config = ParleyConfig.fromJson(new JsonObject()
+      .put("PORT", "9090")
+      .put("CLUSTER", "true")
+      .put("CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701")
+      .put("ROLES", "ingress,store")
+      .put("DATABASE_URL", "postgres://parley:secret@db:5432/parley")
+      .put("REDIS_URL", "redis://cache:6379")
+      .put("JWT_SECRET", "0123456789abcdef0123456789abcdef"));
+    assertEquals(9090, config.http().port());
+    assertTrue(config.cluster().enabled());
+    assertEquals(List.of("10.0.0.1:5701", "10.0.0.2:5701"), config.cluster().members());
+    assertEquals(Set.of("ingress", "store"), config.roles());
+    assertEquals("redis://cache:6379", config.redisUrl());
+  }
+
+  @Test
+  void everyInvalidValueStopsTheNodeNamingItsKey() {
+    Map<String, Object> invalid = Map.of(
+      "PORT", "eighty",
+      "DB_POOL_SIZE", 0,
+      "JWT_SECRET", "too-short",
+      "CLUSTER", "maybe",
+      "CLUSTER_MEMBERS", "no-port-here",
+      "ROLES", "ingress,cook",
+      "DATABASE_URL", "mysql://db/parley",
+      "REDIS_URL", "not a url",
+      "ASSISTANT_PROVIDER", "oracle",
+      "JWT_EXPIRY_SECONDS", -5);
+    invalid.forEach((key, value) -> {
+      ConfigException error = assertThrows(ConfigException.class,
+        () -> ParleyConfig.fromJson(new JsonObject().put(key, value)), key);
+      assertTrue(error.getMessage().contains(key), error.getMessage());
+    });
+  }
+
+  @Test
+  void urlProblemsNeverEchoTheUrl() {
+    ConfigException error = assertThrows(ConfigException.class,
+      () -> ParleyConfig.fromJson(new JsonObject().put("DATABASE_URL", "mysql://root:hunter2@db/x")));
+    assertFalse(error.getMessage().contains("hunter2"));
+  }
+
+  @Test
+  void theConfigFileProvidesDefaultsAndOverridesWin() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      ParleyConfig config = ConfigLoader.load(vertx, new JsonObject().put("MAX_MESSAGE_CHARS", 123)).await();
+      assertEquals(123, config.maxMessageChars());
+      // From conf/config.json (unless the environment of this run says otherwise).
+      String fromEnvironment = System.getenv("BCRYPT_COST");
+      assertEquals(fromEnvironment == null ? 12 : Integer.parseInt(fromEnvironment), config.auth().bcryptCost());
+    } finally {
+      vertx.close().await();
+    }
+  }
+}

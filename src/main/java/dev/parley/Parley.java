@@ -50,21 +50,23 @@ public final class Parley {
   private final ParleyConfig config;
   private final List<AutoCloseable> embedded;
   private final List<String> ingressDeployments;
+  private final Thread hook;
   private Future<Void> stopping;
 
-  private Parley(Vertx vertx, ParleyConfig config, List<AutoCloseable> embedded, List<String> ingressDeployments) {
+  private Parley(Vertx vertx, ParleyConfig config, List<AutoCloseable> embedded, List<String> ingressDeployments,
+                 Thread hook) {
     this.vertx = vertx;
     this.config = config;
     this.embedded = embedded;
     this.ingressDeployments = ingressDeployments;
+    this.hook = hook;
   }
 
   public static void main(String[] args) {
     System.setProperty("hazelcast.logging.type", "slf4j");
     System.setProperty("hazelcast.phone.home.enabled", "false");
-    Parley node;
     try {
-      node = start(new JsonObject()).toCompletionStage().toCompletableFuture().get();
+      start(new JsonObject()).toCompletionStage().toCompletableFuture().get();
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof ConfigException) {
@@ -73,25 +75,17 @@ public final class Parley {
         LOG.error("Parley did not start", cause);
       }
       System.exit(1);
-      return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("stopping: draining requests, leaving the cluster, stopping embedded services");
-      try {
-        node.stop().toCompletionStage().toCompletableFuture().get(node.config.shutdownGraceMs() + 30_000,
-          TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
-        LOG.warn("stop did not finish cleanly", e);
-      }
-    }, "parley-shutdown"));
   }
 
   /**
    * Starts a node. {@code overrides} take precedence over the environment and {@code conf/config.json}, with
    * the same keys; tests and embedding applications use them.
+   *
+   * <p>The node stops itself when the JVM is asked to exit (SIGTERM): a shutdown hook, registered before
+   * anything starts so that a SIGTERM during start-up is honoured too, runs {@link #stop()}.
    */
   public static Future<Parley> start(JsonObject overrides) {
     // A small Vert.x only to read the configuration: the node's own one can only be built once the config says
@@ -99,6 +93,10 @@ public final class Parley {
     // the bootstrap's own futures would never run once it is closed.
     Vertx bootstrap = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     List<AutoCloseable> embedded = Collections.synchronizedList(new ArrayList<>());
+    CompletableFuture<Parley> started = new CompletableFuture<>();
+    Thread hook = new Thread(() -> stopOnExit(started, embedded), "parley-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+
     Promise<Prepared> ready = Promise.promise();
     ConfigLoader.load(bootstrap, overrides)
       .compose(config -> bootstrap.executeBlocking(() -> prepare(config, embedded)))
@@ -108,11 +106,41 @@ public final class Parley {
         new Thread(() -> ready.handle(prepared), "parley-start").start();
       });
     return ready.future()
-      .compose(prepared -> launch(prepared, embedded))
-      .recover(failure -> {
-        closeAll(embedded);
-        return Future.failedFuture(failure);
+      .compose(prepared -> launch(prepared, embedded, hook))
+      .onComplete(done -> {
+        if (done.succeeded()) {
+          started.complete(done.result());
+        } else {
+          closeAll(embedded);
+          removeHook(hook);
+          started.completeExceptionally(done.cause());
+        }
       });
+  }
+
+  private static void stopOnExit(CompletableFuture<Parley> started, List<AutoCloseable> embedded) {
+    Parley node;
+    try {
+      node = started.get(5, TimeUnit.MINUTES);
+    } catch (Exception notStarted) {
+      closeAll(embedded);
+      return;
+    }
+    LOG.info("stopping: draining requests, leaving the cluster, stopping embedded services");
+    try {
+      node.stop().toCompletionStage().toCompletableFuture()
+        .get(node.config.shutdownGraceMs() + 30_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.warn("stop did not finish cleanly", e);
+    }
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException exiting) {
+      // the JVM is already exiting: the hook is running or has run
+    }
   }
 
   public ParleyConfig config() {
@@ -130,6 +158,9 @@ public final class Parley {
   /** Stops accepting, lets in-flight requests finish, leaves the cluster, then stops embedded services. */
   public synchronized Future<Void> stop() {
     if (stopping == null) {
+      if (Thread.currentThread() != hook) {
+        removeHook(hook);
+      }
       Future<Void> undeployed = Future.succeededFuture();
       for (String deployment : ingressDeployments) {
         undeployed = undeployed.compose(v -> vertx.undeploy(deployment));
@@ -172,7 +203,7 @@ public final class Parley {
     return new Prepared(config.resolved(databaseUrl, redisUrl, secret, port, name), passwords);
   }
 
-  private static Future<Parley> launch(Prepared prepared, List<AutoCloseable> embedded) {
+  private static Future<Parley> launch(Prepared prepared, List<AutoCloseable> embedded, Thread hook) {
     ParleyConfig config = prepared.config();
     VertxOptions options = new VertxOptions();
     Future<Vertx> started;
@@ -188,7 +219,7 @@ public final class Parley {
     BooleanSupplier cluster = clusterUsable;
     return started.compose(vertx -> deploy(vertx, prepared, cluster)
       .map(ingress -> {
-        Parley node = new Parley(vertx, config, embedded, ingress);
+        Parley node = new Parley(vertx, config, embedded, ingress, hook);
         LOG.info("Parley node {} listening on http://{}:{} (roles {}; database {}; Redis {}; {})", config.nodeName(),
           config.http().host(), config.http().port(), config.roles(), describeDatabase(config, embedded),
           describeRedis(config, embedded), config.cluster().enabled()
@@ -249,9 +280,12 @@ public final class Parley {
 
   /** Closes in reverse order of start. */
   private static void closeAll(List<AutoCloseable> embedded) {
-    List<AutoCloseable> reversed = new ArrayList<>(embedded);
+    List<AutoCloseable> reversed;
+    synchronized (embedded) {
+      reversed = new ArrayList<>(embedded);
+      embedded.clear();
+    }
     Collections.reverse(reversed);
-    embedded.clear();
     for (AutoCloseable closeable : reversed) {
       try {
         closeable.close();

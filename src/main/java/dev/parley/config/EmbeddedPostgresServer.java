@@ -15,7 +15,8 @@ import java.sql.Statement;
 
 /**
  * A real PostgreSQL server (binaries from Maven Central) for the one-command run and for tests. Its data
- * directory is kept between starts, so data survives a restart. Blocking: call it off the event loop.
+ * directory is kept between starts, so data survives a restart. Whoever starts it stops it ({@link #close}):
+ * the library's own shutdown hook is removed, see {@link ShutdownHooks}. Blocking: call it off the event loop.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
 
@@ -31,12 +32,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   /** Starts PostgreSQL on a free loopback port with its data in {@code dataDirectory}, keeping existing data. */
   public static EmbeddedPostgresServer start(Path dataDirectory) throws IOException {
     Files.createDirectories(dataDirectory);
-    EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+    EmbeddedPostgres postgres = ShutdownHooks.adopt(() -> EmbeddedPostgres.builder()
       .setDataDirectory(dataDirectory)
       .setCleanDataDirectory(false)
       .setServerConfig("listen_addresses", "127.0.0.1")
       .setServerConfig("max_connections", "200")
-      .start();
+      .start());
     LOG.debug("embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", postgres.getPort(), dataDirectory);
     return new EmbeddedPostgresServer(postgres);
   }

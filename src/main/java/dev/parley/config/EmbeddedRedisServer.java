@@ -10,7 +10,8 @@ import java.nio.file.Path;
 
 /**
  * A real redis-server (the binary shipped in a Maven Central jar) on a free loopback port. Parley keeps
- * only short-lived state in Redis (presence, rate limits), so it is not persisted. Blocking.
+ * only short-lived state in Redis (presence, rate limits), so it is not persisted. Whoever starts it stops it
+ * ({@link #close}), see {@link ShutdownHooks}. Blocking.
  */
 public final class EmbeddedRedisServer implements AutoCloseable {
 
@@ -25,15 +26,18 @@ public final class EmbeddedRedisServer implements AutoCloseable {
   public static EmbeddedRedisServer start(Path workDirectory) throws IOException {
     Files.createDirectories(workDirectory);
     int port = freePort();
-    RedisServer server = RedisServer.newRedisServer()
-      .bind("127.0.0.1")
-      .port(port)
-      .setting("dir " + workDirectory.toAbsolutePath())
-      .setting("save \"\"")
-      .setting("appendonly no")
-      .setting("protected-mode yes")
-      .build();
-    server.start();
+    RedisServer server = ShutdownHooks.adopt(() -> {
+      RedisServer redis = RedisServer.newRedisServer()
+        .bind("127.0.0.1")
+        .port(port)
+        .setting("dir " + workDirectory.toAbsolutePath())
+        .setting("save \"\"")
+        .setting("appendonly no")
+        .setting("protected-mode yes")
+        .build();
+      redis.start();
+      return redis;
+    });
     return new EmbeddedRedisServer(server, port);
   }
 

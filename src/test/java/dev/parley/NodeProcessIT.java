@@ -1,0 +1,136 @@
+package dev.parley;
+
+import dev.parley.support.Nodes;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged jar as an operator runs it: {@code java -jar target/parley.jar} in a process of its own, stopped
+ * with SIGTERM. Runs after {@code package}, as a Failsafe integration test.
+ */
+class NodeProcessIT {
+
+  private Process process;
+  private final List<String> log = new CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void kill() {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void sigtermLetsAnInFlightRequestFinishThenStopsCleanly() throws Exception {
+    int port = freePort();
+    ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-jar", Path.of("target", "parley.jar").toString())
+      .redirectErrorStream(true);
+    Map<String, String> env = builder.environment();
+    env.put("PORT", String.valueOf(port));
+    env.put("HOST", "127.0.0.1");
+    Path dataDir = Files.createTempDirectory("parley-process");
+    env.put("DATA_DIR", dataDir.toString());
+    // Embedded PostgreSQL and Redis, as a newcomer runs it: they must outlive the drain.
+    env.put("DATABASE_URL", "");
+    env.put("REDIS_URL", "");
+    env.put("JWT_SECRET", Nodes.SECRET);
+    env.put("BCRYPT_COST", "4");
+    env.put("SHUTDOWN_GRACE_MS", "20000");
+    process = builder.start();
+    Thread reader = new Thread(this::readLog, "node-log");
+    reader.setDaemon(true);
+    reader.start();
+    awaitLog("listening on http://127.0.0.1:" + port, 90);
+
+    // Redis runs as a child of the node; PostgreSQL detaches (pg_ctl), so it is found by its data directory.
+    List<ProcessHandle> embeddedServers = ProcessHandle.allProcesses()
+      .filter(p -> p.parent().map(parent -> parent.pid() == process.pid()).orElse(false)
+        || p.info().commandLine().map(line -> line.contains(dataDir.toString())).orElse(false))
+      .toList();
+    assertTrue(embeddedServers.size() >= 2, "PostgreSQL and Redis run beside the node: " + embeddedServers);
+
+    byte[] body = new JsonObject().put("email", "inflight@example.org").put("password", "finish me please")
+      .encode().getBytes(StandardCharsets.UTF_8);
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      OutputStream out = socket.getOutputStream();
+      String head = "POST /api/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + "Content-Length: " + body.length + "\r\n\r\n";
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
+      out.write(body, 0, 10);
+      out.flush();
+
+      // SIGTERM. Not Process.destroy(), which also closes our end of the node's output.
+      process.toHandle().destroy();
+      awaitLog("stopping: draining requests", 30);
+
+      out.write(body, 10, body.length - 10);
+      out.flush();
+      BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      String status = in.readLine();
+      assertEquals("HTTP/1.1 201 Created", status, "the request begun before SIGTERM completes");
+    }
+
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the node exits");
+    awaitLog("stopped", 5);
+    assertEquals(143, process.exitValue(), "exit status of a JVM ended by SIGTERM after its hooks ran");
+    for (ProcessHandle server : embeddedServers) {
+      assertTrue(server.onExit().get(10, TimeUnit.SECONDS) != null && !server.isAlive(),
+        "embedded server " + server.info().command().orElse("?") + " stopped with the node");
+    }
+  }
+
+  private void readLog() {
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        log.add(line);
+        synchronized (log) {
+          log.notifyAll();
+        }
+      }
+    } catch (IOException ignored) {
+      // the process is gone
+    }
+  }
+
+  private void awaitLog(String text, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    synchronized (log) {
+      while (log.stream().noneMatch(line -> line.contains(text))) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          throw new AssertionError("no log line with '" + text + "' in:\n" + String.join("\n", log));
+        }
+        log.wait(left);
+      }
+    }
+  }
+
+  private static String javaBinary() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}

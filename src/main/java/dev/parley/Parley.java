@@ -220,7 +220,7 @@ public final class Parley {
     return started.compose(vertx -> deploy(vertx, prepared, cluster)
       .map(ingress -> {
         Parley node = new Parley(vertx, config, embedded, ingress, hook);
-        LOG.info("Parley node {} listening on http://{}:{} (roles {}; database {}; Redis {}; {})", config.nodeName(),
+        LOG.info("Parley node {} listening on http://{}:{} (roles {}; {}; {}; {})", config.nodeName(),
           config.http().host(), config.http().port(), config.roles(), describeDatabase(config, embedded),
           describeRedis(config, embedded), config.cluster().enabled()
             ? "cluster member at " + config.cluster().host() + ":" + config.cluster().port() : "single node");
@@ -254,7 +254,7 @@ public final class Parley {
 
   private static String describeDatabase(ParleyConfig config, List<AutoCloseable> embedded) {
     if (config.databaseUrl() == null) {
-      return "none (no store role)";
+      return "no database (no store role)";
     }
     PgConnectOptions database = PgConnectOptions.fromUri(config.databaseUrl());
     String where = database.getHost() + ":" + database.getPort() + "/" + database.getDatabase();
@@ -265,7 +265,7 @@ public final class Parley {
 
   private static String describeRedis(ParleyConfig config, List<AutoCloseable> embedded) {
     if (config.redisUrl() == null) {
-      return "none (no presence role)";
+      return "no Redis (no presence role)";
     }
     URI uri = URI.create(config.redisUrl());
     boolean own = embedded.stream().anyMatch(EmbeddedRedisServer.class::isInstance);

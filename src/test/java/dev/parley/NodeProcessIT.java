@@ -31,10 +31,14 @@ class NodeProcessIT {
   private Process process;
   private final List<String> log = new CopyOnWriteArrayList<>();
 
+  /** After a failure: SIGTERM first, so the node still stops its embedded servers; SIGKILL only if it hangs. */
   @AfterEach
-  void kill() {
+  void kill() throws InterruptedException {
     if (process != null && process.isAlive()) {
-      process.destroyForcibly();
+      process.toHandle().destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
     }
   }
 

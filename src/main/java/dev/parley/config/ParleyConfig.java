@@ -140,7 +140,7 @@ public record ParleyConfig(
       in.url("REDIS_URL", null, "redis", "rediss"),
       auth,
       cluster,
-      Set.copyOf(roles),
+      java.util.Collections.unmodifiableSet(roles),
       in.string("NODE_NAME", null),
       in.integer("MAX_MESSAGE_CHARS", 8000, 1, 1_000_000),
       in.longValue("BUS_TIMEOUT_MS", 10_000, 100, 600_000),

@@ -8,7 +8,12 @@ import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
 import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -119,6 +125,36 @@ class ClusterTest {
       assertEquals(200, ready.status(), ready.text());
       assertTrue(ready.text().contains("cluster"), ready.text());
       assertEquals("UP", ready.json().getString("status"));
+    }
+  }
+
+  @Test
+  void aStoppedNodeLeavesTheClusterAtOnce() throws Exception {
+    int portC = freePort();
+    Parley c = Nodes.start(Nodes.config(TestServices.newDatabase(), TestServices.redisUrl()).put("NODE_NAME", "node-c")
+      .put("CLUSTER", true).put("CLUSTER_PORT", portC).put("CLUSTER_MEMBERS", "127.0.0.1:" + a.config().cluster().port())
+      .put("ROLES", "ingress"));
+    HazelcastInstance seenFromA = ((HazelcastClusterManager) ((VertxInternal) a.vertx()).clusterManager())
+      .getHazelcastInstance();
+    assertEquals(3, seenFromA.getCluster().getMembers().size());
+    CompletableFuture<Integer> left = new CompletableFuture<>();
+    UUID listener = seenFromA.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        left.complete(event.getMember().getAddress().getPort());
+      }
+    });
+    try {
+      c.stop().await();
+      // A crashed member is noticed only after 15 s without heartbeats (conf/cluster.xml); a stopped one says goodbye.
+      assertEquals(portC, left.get(10, TimeUnit.SECONDS));
+      assertEquals(2, seenFromA.getCluster().getMembers().size());
+    } finally {
+      seenFromA.getCluster().removeMembershipListener(listener);
     }
   }
 

@@ -51,17 +51,18 @@ class ConfigTest {
 
   @Test
   void everyInvalidValueStopsTheNodeNamingItsKey() {
-    Map<String, Object> invalid = Map.of(
-      "PORT", "eighty",
-      "DB_POOL_SIZE", 0,
-      "JWT_SECRET", "too-short",
-      "CLUSTER", "maybe",
-      "CLUSTER_MEMBERS", "no-port-here",
-      "ROLES", "ingress,cook",
-      "DATABASE_URL", "mysql://db/parley",
-      "REDIS_URL", "not a url",
-      "ASSISTANT_PROVIDER", "oracle",
-      "JWT_EXPIRY_SECONDS", -5);
+    Map<String, Object> invalid = Map.ofEntries(
+      Map.entry("PORT", "eighty"),
+      Map.entry("DB_POOL_SIZE", 0),
+      Map.entry("JWT_SECRET", "too-short"),
+      Map.entry("CLUSTER", "maybe"),
+      Map.entry("CLUSTER_MEMBERS", "no-port-here"),
+      Map.entry("ROLES", "ingress,cook"),
+      Map.entry("DATABASE_URL", "mysql://db/parley"),
+      Map.entry("REDIS_URL", "not a url"),
+      Map.entry("ASSISTANT_PROVIDER", "oracle"),
+      Map.entry("JWT_EXPIRY_SECONDS", -5),
+      Map.entry("CORS_ORIGINS", "https://app.example.org/path"));
     invalid.forEach((key, value) -> {
       ConfigException error = assertThrows(ConfigException.class,
         () -> ParleyConfig.fromJson(new JsonObject().put(key, value)), key);

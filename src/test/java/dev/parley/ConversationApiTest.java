@@ -37,7 +37,8 @@ class ConversationApiTest {
     node = Nodes.start(Nodes.config(dev.parley.support.TestServices.newDatabase(),
         dev.parley.support.TestServices.redisUrl())
       .put("MAX_BODY_BYTES", 4096)
-      .put("MAX_MESSAGE_CHARS", 500));
+      .put("MAX_MESSAGE_CHARS", 500)
+      .put("CORS_ORIGINS", "https://app.example.org"));
     api = new Api(node.httpPort());
   }
 
@@ -326,6 +327,28 @@ class ConversationApiTest {
     Reply unauthenticated = api.get("/api/conversations", null);
     assertEquals(401, unauthenticated.status());
     assertEquals("UNAUTHORIZED", unauthenticated.errorCode());
+  }
+
+  @Test
+  void browsersOnAConfiguredOriginMayCallTheApiAndOthersMayNot() {
+    Session user = api.register("browser");
+    io.vertx.core.MultiMap preflight = io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+      .add("Origin", "https://app.example.org")
+      .add("Access-Control-Request-Method", "POST")
+      .add("Access-Control-Request-Headers", "authorization,content-type");
+    Reply allowed = api.raw(HttpMethod.OPTIONS, "/api/conversations", null, null, preflight);
+    assertTrue(allowed.status() == 200 || allowed.status() == 204, allowed.toString());
+    assertEquals("https://app.example.org", allowed.headers().get("Access-Control-Allow-Origin"));
+    assertTrue(allowed.headers().get("Access-Control-Allow-Headers").toLowerCase().contains("authorization"));
+
+    Reply actual = api.raw(HttpMethod.GET, "/api/conversations", "Bearer " + user.token(), null,
+      io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Origin", "https://app.example.org"));
+    assertEquals(200, actual.status());
+    assertEquals("https://app.example.org", actual.headers().get("Access-Control-Allow-Origin"));
+
+    Reply foreign = api.raw(HttpMethod.GET, "/api/conversations", "Bearer " + user.token(), null,
+      io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Origin", "https://evil.example.com"));
+    assertNull(foreign.headers().get("Access-Control-Allow-Origin"), foreign.toString());
   }
 
   private static List<Long> seqs(Reply page) {

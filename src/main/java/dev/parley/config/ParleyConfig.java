@@ -36,8 +36,9 @@ public record ParleyConfig(
    * @param port          the HTTP/WebSocket port; 0 picks a free one (tests)
    * @param instances     IngressVerticle instances, one per event loop by default
    * @param maxBodyBytes  larger request bodies are refused with 413 TOO_LARGE
+   * @param corsOrigins   web origins allowed to call the API from a browser; empty: none, {@code *}: any
    */
-  public record Http(String host, int port, int instances, long maxBodyBytes) {
+  public record Http(String host, int port, int instances, long maxBodyBytes, List<String> corsOrigins) {
   }
 
   /**
@@ -67,7 +68,7 @@ public record ParleyConfig(
   public static final Set<String> PROVIDERS = Set.of("extractive", "openai", "anthropic", "http");
 
   public static final List<String> KEYS = List.of(
-    "HOST", "PORT", "HTTP_INSTANCES", "MAX_BODY_BYTES", "DATA_DIR", "DATABASE_URL", "DB_POOL_SIZE", "REDIS_URL",
+    "HOST", "PORT", "HTTP_INSTANCES", "MAX_BODY_BYTES", "CORS_ORIGINS", "DATA_DIR", "DATABASE_URL", "DB_POOL_SIZE", "REDIS_URL",
     "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_EXPIRY_SECONDS", "BCRYPT_COST",
     "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_MEMBERS", "EVENTBUS_PORT",
     "ROLES", "NODE_NAME", "MAX_MESSAGE_CHARS", "BUS_TIMEOUT_MS", "SHUTDOWN_GRACE_MS",
@@ -79,7 +80,8 @@ public record ParleyConfig(
    * was configured), the JWT key actually used, the HTTP port actually bound and the node's name.
    */
   public ParleyConfig resolved(String databaseUrl, String redisUrl, String jwtSecret, int httpPort, String nodeName) {
-    return new ParleyConfig(new Http(http.host, httpPort, http.instances, http.maxBodyBytes), dataDir, databaseUrl,
+    return new ParleyConfig(new Http(http.host, httpPort, http.instances, http.maxBodyBytes, http.corsOrigins),
+      dataDir, databaseUrl,
       dbPoolSize, redisUrl, new Auth(jwtSecret, auth.issuer, auth.audience, auth.expirySeconds, auth.bcryptCost),
       cluster, roles, nodeName, maxMessageChars, busTimeoutMs, shutdownGraceMs, assistant);
   }
@@ -95,7 +97,8 @@ public record ParleyConfig(
       in.string("HOST", "0.0.0.0"),
       in.integer("PORT", 8080, 0, 65535),
       in.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
-      in.longValue("MAX_BODY_BYTES", 1_048_576, 1024, 1L << 30));
+      in.longValue("MAX_BODY_BYTES", 1_048_576, 1024, 1L << 30),
+      in.list("CORS_ORIGINS").stream().map(ParleyConfig::origin).toList());
     String secret = in.string("JWT_SECRET", null);
     if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
       throw new ConfigException("JWT_SECRET", "must be at least 32 bytes long, it has "
@@ -146,6 +149,14 @@ public record ParleyConfig(
       in.longValue("BUS_TIMEOUT_MS", 10_000, 100, 600_000),
       in.longValue("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
       assistant);
+  }
+
+  /** {@code *}, or an origin as browsers send it: scheme, host and optional port, nothing else. */
+  private static String origin(String value) {
+    if (value.equals("*") || value.matches("https?://[A-Za-z0-9.\\-]+(:[0-9]{1,5})?")) {
+      return value;
+    }
+    throw new ConfigException("CORS_ORIGINS", "'" + value + "' is not an origin such as https://app.example.org");
   }
 
   private static String hostPort(String key, String value) {

@@ -9,6 +9,8 @@ import dev.parley.config.ParleyConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -16,8 +18,11 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -52,6 +57,9 @@ public final class IngressVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/health").handler(liveness());
     router.get("/ready").handler(readiness(store, presence));
+    if (!config.http().corsOrigins().isEmpty()) {
+      router.route("/api/*").handler(cors(config.http().corsOrigins()));
+    }
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
     new ConversationRoutes(store, config.maxMessageChars()).mount(router, authenticated);
@@ -71,6 +79,15 @@ public final class IngressVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.shutdown(config.shutdownGraceMs(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Lets browsers on the listed origins call the API with a bearer token. */
+  private static CorsHandler cors(List<String> origins) {
+    CorsHandler cors = origins.contains("*") ? CorsHandler.create() : CorsHandler.create().addOrigins(origins);
+    return cors
+      .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE))
+      .allowedHeaders(Set.of(HttpHeaders.AUTHORIZATION.toString(), HttpHeaders.CONTENT_TYPE.toString()))
+      .maxAgeSeconds(600);
   }
 
   private HealthCheckHandler liveness() {

@@ -15,7 +15,7 @@ import java.util.UUID;
 public final class Api implements AutoCloseable {
 
   /** A response: status, body as JSON (null when empty or not JSON), and the raw body. */
-  public record Reply(int status, JsonObject json, String text) {
+  public record Reply(int status, JsonObject json, String text, io.vertx.core.MultiMap headers) {
 
     public String errorCode() {
       return json == null || json.getJsonObject("error") == null ? null : json.getJsonObject("error").getString("code");
@@ -56,7 +56,12 @@ public final class Api implements AutoCloseable {
 
   /** Sends any bytes, with any Authorization header value (null for none). */
   public Reply raw(HttpMethod method, String path, String authorization, Buffer body) {
-    HttpRequest<Buffer> request = client.request(method, path);
+    return raw(method, path, authorization, body, io.vertx.core.MultiMap.caseInsensitiveMultiMap());
+  }
+
+  /** Sends any bytes with extra headers. */
+  public Reply raw(HttpMethod method, String path, String authorization, Buffer body, io.vertx.core.MultiMap headers) {
+    HttpRequest<Buffer> request = client.request(method, path).putHeaders(headers);
     if (authorization != null) {
       request.putHeader("Authorization", authorization);
     }
@@ -71,7 +76,7 @@ public final class Api implements AutoCloseable {
     } catch (RuntimeException notJson) {
       // left null: the test looks at text
     }
-    return new Reply(response.statusCode(), json, text);
+    return new Reply(response.statusCode(), json, text, response.headers());
   }
 
   public Session register(String name) {

@@ -9,6 +9,7 @@ import dev.parley.config.ConfigLoader;
 import dev.parley.config.EmbeddedPostgresServer;
 import dev.parley.config.EmbeddedRedisServer;
 import dev.parley.config.ParleyConfig;
+import dev.parley.config.Ports;
 import dev.parley.ingress.IngressVerticle;
 import dev.parley.presence.PresenceVerticle;
 import dev.parley.store.StoreVerticle;
@@ -23,9 +24,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -196,7 +195,7 @@ public final class Parley {
     String secret = config.hasRole(ParleyConfig.ROLE_INGRESS)
       ? JwtSecret.resolve(config.auth().jwtSecret(), config.dataDir())
       : config.auth().jwtSecret();
-    int port = config.http().port() == 0 ? freePort() : config.http().port();
+    int port = config.http().port() == 0 ? Ports.free() : config.http().port();
     String name = config.nodeName() != null ? config.nodeName()
       : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     Passwords passwords = config.hasRole(ParleyConfig.ROLE_INGRESS) ? new Passwords(config.auth().bcryptCost()) : null;
@@ -270,12 +269,6 @@ public final class Parley {
     URI uri = URI.create(config.redisUrl());
     boolean own = embedded.stream().anyMatch(EmbeddedRedisServer.class::isInstance);
     return (own ? "embedded Redis at " : "Redis at ") + uri.getHost() + ":" + uri.getPort();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   /** Closes in reverse order of start. */

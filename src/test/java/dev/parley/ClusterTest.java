@@ -6,6 +6,7 @@ import dev.parley.bus.User;
 import dev.parley.support.Api;
 import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
+import dev.parley.config.Ports;
 import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
 import com.hazelcast.cluster.MembershipEvent;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +43,8 @@ class ClusterTest {
   static void start() throws IOException {
     String database = TestServices.newDatabase();
     String redis = TestServices.redisUrl();
-    int portA = freePort();
-    int portB = freePort();
+    int portA = Ports.free();
+    int portB = Ports.free();
     a = Nodes.start(Nodes.config(database, redis).put("NODE_NAME", "node-a").put("CLUSTER", true)
       .put("CLUSTER_PORT", portA).put("CLUSTER_MEMBERS", "127.0.0.1:" + portB));
     b = Nodes.start(Nodes.config(database, redis).put("NODE_NAME", "node-b").put("CLUSTER", true)
@@ -130,7 +130,7 @@ class ClusterTest {
 
   @Test
   void aStoppedNodeLeavesTheClusterAtOnce() throws Exception {
-    int portC = freePort();
+    int portC = Ports.free();
     Parley c = Nodes.start(Nodes.config(TestServices.newDatabase(), TestServices.redisUrl()).put("NODE_NAME", "node-c")
       .put("CLUSTER", true).put("CLUSTER_PORT", portC).put("CLUSTER_MEMBERS", "127.0.0.1:" + a.config().cluster().port())
       .put("ROLES", "ingress"));
@@ -155,12 +155,6 @@ class ClusterTest {
       assertEquals(2, seenFromA.getCluster().getMembers().size());
     } finally {
       seenFromA.getCluster().removeMembershipListener(listener);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

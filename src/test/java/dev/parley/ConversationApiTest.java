@@ -1,6 +1,7 @@
 package dev.parley;
 
 import dev.parley.support.Api;
+import dev.parley.support.Expect;
 import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
 import dev.parley.support.Nodes;
@@ -286,18 +287,18 @@ class ConversationApiTest {
   void badInputIsRejectedWithTheFieldNamedAndNothingStored() {
     Session user = api.register("careless");
     String id = api.conversation(user, "validation");
-    assertInvalid(api.post(path(id, "/messages"), user.token(), new JsonObject()), "content");
-    assertInvalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", "   ")), "content");
-    assertInvalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", 7)), "content");
-    assertInvalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", "ok")
+    Expect.invalid(api.post(path(id, "/messages"), user.token(), new JsonObject()), "content");
+    Expect.invalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", "   ")), "content");
+    Expect.invalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", 7)), "content");
+    Expect.invalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", "ok")
       .put("clientMsgId", "x".repeat(65))), "clientMsgId");
-    assertInvalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", "ok")
+    Expect.invalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", "ok")
       .put("metadata", "not an object")), "metadata");
-    assertInvalid(api.post("/api/conversations", user.token(), new JsonObject().put("assistantMode", "sometimes")),
+    Expect.invalid(api.post("/api/conversations", user.token(), new JsonObject().put("assistantMode", "sometimes")),
       "assistantMode");
-    assertInvalid(api.post("/api/conversations", user.token(), new JsonObject().put("title", "t".repeat(201))),
+    Expect.invalid(api.post("/api/conversations", user.token(), new JsonObject().put("title", "t".repeat(201))),
       "title");
-    assertInvalid(api.patch(path(id, ""), user.token(), new JsonObject()), "title");
+    Expect.invalid(api.patch(path(id, ""), user.token(), new JsonObject()), "title");
     Reply malformed = api.raw(HttpMethod.POST, path(id, "/messages"), "Bearer " + user.token(), Buffer.buffer("{oops"));
     assertEquals(400, malformed.status());
     assertEquals("INVALID_INPUT", malformed.errorCode());
@@ -354,11 +355,5 @@ class ConversationApiTest {
   private static List<Long> seqs(Reply page) {
     assertEquals(200, page.status(), page.text());
     return page.json().getJsonArray("messages").stream().map(m -> ((JsonObject) m).getLong("seq")).toList();
-  }
-
-  private static void assertInvalid(Reply reply, String field) {
-    assertEquals(400, reply.status(), reply.text());
-    assertEquals("INVALID_INPUT", reply.errorCode());
-    assertTrue(reply.errorMessage().contains(field), "names " + field + ": " + reply.errorMessage());
   }
 }

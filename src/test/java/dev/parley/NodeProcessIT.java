@@ -1,5 +1,6 @@
 package dev.parley;
 
+import dev.parley.config.Ports;
 import dev.parley.support.Nodes;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -9,7 +10,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,7 +44,7 @@ class NodeProcessIT {
 
   @Test
   void sigtermLetsAnInFlightRequestFinishThenStopsCleanly() throws Exception {
-    int port = freePort();
+    int port = Ports.free();
     ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-jar", Path.of("target", "parley.jar").toString())
       .redirectErrorStream(true);
     Map<String, String> env = builder.environment();
@@ -130,11 +130,5 @@ class NodeProcessIT {
 
   private static String javaBinary() {
     return ProcessHandle.current().info().command().orElse("java");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

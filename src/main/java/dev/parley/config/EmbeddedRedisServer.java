@@ -3,8 +3,6 @@ package dev.parley.config;
 import redis.embedded.RedisServer;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -25,7 +23,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
   public static EmbeddedRedisServer start(Path workDirectory) throws IOException {
     Files.createDirectories(workDirectory);
-    int port = freePort();
+    int port = Ports.free();
     RedisServer server = ShutdownHooks.adopt(() -> {
       RedisServer redis = RedisServer.newRedisServer()
         .bind("127.0.0.1")
@@ -43,12 +41,6 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
   public String url() {
     return "redis://127.0.0.1:" + port;
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 
   @Override

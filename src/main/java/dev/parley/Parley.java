@@ -9,7 +9,6 @@ import dev.parley.config.ConfigLoader;
 import dev.parley.config.EmbeddedPostgresServer;
 import dev.parley.config.EmbeddedRedisServer;
 import dev.parley.config.ParleyConfig;
-import dev.parley.config.Ports;
 import dev.parley.ingress.IngressVerticle;
 import dev.parley.presence.PresenceVerticle;
 import dev.parley.store.StoreVerticle;
@@ -24,8 +23,10 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -33,6 +34,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -50,10 +52,12 @@ public final class Parley {
   private final List<AutoCloseable> embedded;
   private final List<String> ingressDeployments;
   private final Thread hook;
+  private final AtomicInteger httpPort;
   private Future<Void> stopping;
 
   private Parley(Vertx vertx, ParleyConfig config, List<AutoCloseable> embedded, List<String> ingressDeployments,
-                 Thread hook) {
+                 Thread hook, AtomicInteger httpPort) {
+    this.httpPort = httpPort;
     this.vertx = vertx;
     this.config = config;
     this.embedded = embedded;
@@ -125,7 +129,8 @@ public final class Parley {
       closeAll(embedded);
       return;
     }
-    LOG.info("stopping: draining requests, leaving the cluster, stopping embedded services");
+    LOG.info("stopping: draining requests{}{}", node.config.cluster().enabled() ? ", leaving the cluster" : "",
+      embedded.isEmpty() ? "" : ", then stopping the embedded services");
     try {
       node.stop().toCompletionStage().toCompletableFuture()
         .get(node.config.shutdownGraceMs() + 30_000, TimeUnit.MILLISECONDS);
@@ -150,8 +155,9 @@ public final class Parley {
     return vertx;
   }
 
+  /** The HTTP port the node listens on: the configured one, or the one picked when {@code PORT} is 0. */
   public int httpPort() {
-    return config.http().port();
+    return httpPort.get();
   }
 
   /** Stops accepting, lets in-flight requests finish, leaves the cluster, then stops embedded services. */
@@ -182,7 +188,7 @@ public final class Parley {
   private static Prepared prepare(ParleyConfig config, List<AutoCloseable> embedded) throws Exception {
     String databaseUrl = config.databaseUrl();
     if (databaseUrl == null && config.hasRole(ParleyConfig.ROLE_STORE)) {
-      EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(config.dataDir().resolve("postgres"));
+      EmbeddedPostgresServer postgres = startEmbeddedPostgres(config.dataDir().resolve("postgres"));
       embedded.add(postgres);
       databaseUrl = postgres.database("parley");
     }
@@ -195,11 +201,21 @@ public final class Parley {
     String secret = config.hasRole(ParleyConfig.ROLE_INGRESS)
       ? JwtSecret.resolve(config.auth().jwtSecret(), config.dataDir())
       : config.auth().jwtSecret();
-    int port = config.http().port() == 0 ? Ports.free() : config.http().port();
     String name = config.nodeName() != null ? config.nodeName()
       : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     Passwords passwords = config.hasRole(ParleyConfig.ROLE_INGRESS) ? new Passwords(config.auth().bcryptCost()) : null;
-    return new Prepared(config.resolved(databaseUrl, redisUrl, secret, port, name), passwords);
+    return new Prepared(config.resolved(databaseUrl, redisUrl, secret, name), passwords);
+  }
+
+  private static EmbeddedPostgresServer startEmbeddedPostgres(Path directory) {
+    try {
+      return EmbeddedPostgresServer.start(directory, true);
+    } catch (IOException | RuntimeException e) {
+      String problem = String.valueOf(e.getMessage()).contains("lock")
+        ? "the embedded PostgreSQL in " + directory + " is in use by another process; one DATA_DIR belongs to one node"
+        : "the embedded PostgreSQL in " + directory + " did not start: " + e.getMessage();
+      throw new ConfigException("DATA_DIR", problem);
+    }
   }
 
   private static Future<Parley> launch(Prepared prepared, List<AutoCloseable> embedded, Thread hook) {
@@ -216,11 +232,12 @@ public final class Parley {
       started = Future.succeededFuture(Vertx.builder().with(options).build());
     }
     BooleanSupplier cluster = clusterUsable;
-    return started.compose(vertx -> deploy(vertx, prepared, cluster)
+    AtomicInteger httpPort = new AtomicInteger();
+    return started.compose(vertx -> deploy(vertx, prepared, cluster, httpPort)
       .map(ingress -> {
-        Parley node = new Parley(vertx, config, embedded, ingress, hook);
+        Parley node = new Parley(vertx, config, embedded, ingress, hook, httpPort);
         LOG.info("Parley node {} listening on http://{}:{} (roles {}; {}; {}; {})", config.nodeName(),
-          config.http().host(), config.http().port(), config.roles(), describeDatabase(config, embedded),
+          config.http().host(), httpPort.get(), config.roles(), describeDatabase(config, embedded),
           describeRedis(config, embedded), config.cluster().enabled()
             ? "cluster member at " + config.cluster().host() + ":" + config.cluster().port() : "single node");
         return node;
@@ -229,7 +246,8 @@ public final class Parley {
   }
 
   /** Deploys the verticles of the node's roles in dependency order; returns the ingress deployments. */
-  private static Future<List<String>> deploy(Vertx vertx, Prepared prepared, BooleanSupplier clusterUsable) {
+  private static Future<List<String>> deploy(Vertx vertx, Prepared prepared, BooleanSupplier clusterUsable,
+                                             AtomicInteger httpPort) {
     ParleyConfig config = prepared.config();
     List<String> ingress = new ArrayList<>();
     Future<?> chain = Future.succeededFuture();
@@ -244,7 +262,7 @@ public final class Parley {
     }
     if (config.hasRole(ParleyConfig.ROLE_INGRESS)) {
       chain = chain.compose(v -> vertx.deployVerticle(
-          () -> new IngressVerticle(config, prepared.passwords(), clusterUsable),
+          () -> new IngressVerticle(config, prepared.passwords(), clusterUsable, httpPort),
           new DeploymentOptions().setInstances(config.http().instances()))
         .onSuccess(ingress::add));
     }
@@ -255,20 +273,25 @@ public final class Parley {
     if (config.databaseUrl() == null) {
       return "no database (no store role)";
     }
-    PgConnectOptions database = PgConnectOptions.fromUri(config.databaseUrl());
-    String where = database.getHost() + ":" + database.getPort() + "/" + database.getDatabase();
     boolean own = embedded.stream().anyMatch(EmbeddedPostgresServer.class::isInstance);
-    return own ? "embedded PostgreSQL at " + where + " with data in " + config.dataDir().resolve("postgres")
-      : "PostgreSQL at " + where;
+    if (own) {
+      // Its URL holds no password: other nodes of a trial cluster can be given it as it is.
+      return "embedded PostgreSQL at " + config.databaseUrl() + " with data in " + config.dataDir().resolve("postgres");
+    }
+    PgConnectOptions database = PgConnectOptions.fromUri(config.databaseUrl());
+    return "PostgreSQL at " + database.getHost() + ":" + database.getPort() + "/" + database.getDatabase();
   }
 
   private static String describeRedis(ParleyConfig config, List<AutoCloseable> embedded) {
     if (config.redisUrl() == null) {
       return "no Redis (no presence role)";
     }
-    URI uri = URI.create(config.redisUrl());
     boolean own = embedded.stream().anyMatch(EmbeddedRedisServer.class::isInstance);
-    return (own ? "embedded Redis at " : "Redis at ") + uri.getHost() + ":" + uri.getPort();
+    if (own) {
+      return "embedded Redis at " + config.redisUrl();
+    }
+    URI uri = URI.create(config.redisUrl());
+    return "Redis at " + uri.getHost() + ":" + uri.getPort();
   }
 
   /** Closes in reverse order of start. */

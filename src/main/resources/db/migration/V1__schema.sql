@@ -50,3 +50,7 @@ CREATE TABLE messages (
   CONSTRAINT messages_seq_key UNIQUE (conversation_id, seq),
   CONSTRAINT messages_client_msg_id_key UNIQUE (conversation_id, sender_id, client_msg_id)
 );
+-- The constraint above treats every NULL sender as different: messages without a sender (assistant, system,
+-- bots) are kept idempotent by clientMsgId here.
+CREATE UNIQUE INDEX messages_client_msg_id_no_sender_key ON messages (conversation_id, client_msg_id)
+  WHERE sender_id IS NULL AND client_msg_id IS NOT NULL;

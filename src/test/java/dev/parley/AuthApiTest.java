@@ -78,6 +78,8 @@ class AuthApiTest {
     Session user = api.register("guarded");
     Reply wrong = api.post("/api/auth/login", null, credentials(user.email(), "not the password"));
     Reply unknown = api.post("/api/auth/login", null, credentials("nobody@example.org", "not the password"));
+    Reply shortAndWrong = api.post("/api/auth/login", null, credentials(user.email(), "short"));
+    assertEquals(401, shortAndWrong.status(), "a wrong password is wrong, whatever its length");
     assertEquals(401, wrong.status());
     assertEquals(401, unknown.status());
     assertEquals(wrong.json(), unknown.json(), "no hint whether the account exists");

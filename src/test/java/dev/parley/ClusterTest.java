@@ -12,6 +12,7 @@ import dev.parley.support.TestServices;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -21,43 +22,63 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Two nodes in one Hazelcast cluster, sharing one PostgreSQL and one Redis. Node B runs no store of its own,
- * so everything it does with data crosses the cluster to node A's store.
+ * Nodes in one Hazelcast cluster, sharing one PostgreSQL and one Redis. A and B run every role and start at
+ * the same time on a fresh database (so their migrations race); C runs only the HTTP ingress, so everything it
+ * does with data crosses the cluster to another node's store.
  */
 class ClusterTest {
 
+  private static String database;
   private static Parley a;
   private static Parley b;
+  private static Parley c;
   private static Api apiA;
   private static Api apiB;
+  private static Api apiC;
 
   @BeforeAll
   static void start() throws IOException {
-    String database = TestServices.newDatabase();
-    String redis = TestServices.redisUrl();
+    database = TestServices.newDatabase();
     int portA = Ports.free();
     int portB = Ports.free();
-    a = Nodes.start(Nodes.config(database, redis).put("NODE_NAME", "node-a").put("CLUSTER", true)
-      .put("CLUSTER_PORT", portA).put("CLUSTER_MEMBERS", "127.0.0.1:" + portB));
-    b = Nodes.start(Nodes.config(database, redis).put("NODE_NAME", "node-b").put("CLUSTER", true)
-      .put("CLUSTER_PORT", portB).put("CLUSTER_MEMBERS", "127.0.0.1:" + portA)
-      .put("ROLES", "ingress,presence,assistant"));
+    String seeds = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
+    Future<Parley> startA = Parley.start(member("node-a", portA, seeds));
+    Future<Parley> startB = Parley.start(member("node-b", portB, seeds));
+    a = startA.await();
+    b = startB.await();
+    c = Nodes.start(member("node-c", Ports.free(), seeds).put("ROLES", "ingress"));
     apiA = new Api(a.httpPort());
     apiB = new Api(b.httpPort());
+    apiC = new Api(c.httpPort());
+  }
+
+  private static JsonObject member(String name, int clusterPort, String seeds) {
+    return Nodes.config(database, TestServices.redisUrl()).put("NODE_NAME", name).put("CLUSTER", true)
+      .put("CLUSTER_PORT", clusterPort).put("CLUSTER_MEMBERS", seeds);
   }
 
   @AfterAll
   static void stop() {
-    apiA.close();
-    apiB.close();
+    for (Api api : new Api[] {apiA, apiB, apiC}) {
+      api.close();
+    }
+    c.stop().await();
     b.stop().await();
     a.stop().await();
   }
@@ -81,12 +102,47 @@ class ClusterTest {
   }
 
   @Test
-  void aStoreRequestFromTheNodeWithoutAStoreIsServedAcrossTheCluster() {
-    Session bob = apiA.register("bob");
-    StoreClient fromB = new StoreClient(b.vertx(), false, 5_000);
-    User user = fromB.user(bob.userId()).await();
+  void concurrentMessagesThroughBothStoresGetGaplessSeqs() throws Exception {
+    Session dan = apiA.register("dan");
+    String id = apiA.conversation(dan, "busy");
+    int each = 15;
+    ExecutorService senders = Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<List<Long>>> runs = new ArrayList<>();
+      for (Api api : new Api[] {apiA, apiB}) {
+        runs.add(senders.submit(() -> {
+          List<Long> seqs = new ArrayList<>();
+          for (int i = 0; i < each; i++) {
+            Reply posted = api.say(dan, id, "m" + i);
+            assertEquals(201, posted.status(), posted.text());
+            seqs.add(posted.json().getLong("seq"));
+          }
+          return seqs;
+        }));
+      }
+      Set<Long> acknowledged = new TreeSet<>();
+      for (java.util.concurrent.Future<List<Long>> run : runs) {
+        acknowledged.addAll(run.get(60, TimeUnit.SECONDS));
+      }
+      Set<Long> expected = LongStream.rangeClosed(1, 2L * each).boxed().collect(Collectors.toCollection(TreeSet::new));
+      assertEquals(expected, acknowledged, "every seq once, none skipped");
+      Reply listed = apiC.get("/api/conversations/" + id + "/messages?after=0&limit=100", dan.token());
+      assertEquals(2 * each, listed.json().getJsonArray("messages").size());
+    } finally {
+      senders.shutdownNow();
+    }
+  }
+
+  @Test
+  void aNodeWithoutAStoreIsServedByTheOthers() {
+    Session bob = apiC.register("bob");
+    StoreClient fromC = new StoreClient(c.vertx(), false, 5_000);
+    User user = fromC.user(bob.userId()).await();
     assertEquals(bob.email(), user.email());
-    fromB.ping().await();
+    fromC.ping().await();
+    String id = apiC.conversation(bob, "storeless");
+    assertEquals(201, apiC.say(bob, id, "stored elsewhere").status());
+    assertEquals(1, apiA.get("/api/conversations/" + id, bob.token()).json().getLong("lastSeq"));
   }
 
   @Test
@@ -119,8 +175,8 @@ class ClusterTest {
   }
 
   @Test
-  void bothNodesAreReadyAndSeeTheCluster() {
-    for (Api api : new Api[] {apiA, apiB}) {
+  void everyNodeIsReadyAndSeesTheCluster() {
+    for (Api api : new Api[] {apiA, apiB, apiC}) {
       Reply ready = api.get("/ready", null);
       assertEquals(200, ready.status(), ready.text());
       assertTrue(ready.text().contains("cluster"), ready.text());
@@ -130,13 +186,11 @@ class ClusterTest {
 
   @Test
   void aStoppedNodeLeavesTheClusterAtOnce() throws Exception {
-    int portC = Ports.free();
-    Parley c = Nodes.start(Nodes.config(TestServices.newDatabase(), TestServices.redisUrl()).put("NODE_NAME", "node-c")
-      .put("CLUSTER", true).put("CLUSTER_PORT", portC).put("CLUSTER_MEMBERS", "127.0.0.1:" + a.config().cluster().port())
-      .put("ROLES", "ingress"));
+    int portD = Ports.free();
+    Parley d = Nodes.start(member("node-d", portD, "127.0.0.1:" + a.config().cluster().port()).put("ROLES", "ingress"));
     HazelcastInstance seenFromA = ((HazelcastClusterManager) ((VertxInternal) a.vertx()).clusterManager())
       .getHazelcastInstance();
-    assertEquals(3, seenFromA.getCluster().getMembers().size());
+    assertEquals(4, seenFromA.getCluster().getMembers().size());
     CompletableFuture<Integer> left = new CompletableFuture<>();
     UUID listener = seenFromA.getCluster().addMembershipListener(new MembershipListener() {
       @Override
@@ -149,10 +203,10 @@ class ClusterTest {
       }
     });
     try {
-      c.stop().await();
+      d.stop().await();
       // A crashed member is noticed only after 15 s without heartbeats (conf/cluster.xml); a stopped one says goodbye.
-      assertEquals(portC, left.get(10, TimeUnit.SECONDS));
-      assertEquals(2, seenFromA.getCluster().getMembers().size());
+      assertEquals(portD, left.get(10, TimeUnit.SECONDS));
+      assertEquals(3, seenFromA.getCluster().getMembers().size());
     } finally {
       seenFromA.getCluster().removeMembershipListener(listener);
     }

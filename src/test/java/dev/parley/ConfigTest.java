@@ -3,10 +3,13 @@ package dev.parley;
 import dev.parley.config.ConfigException;
 import dev.parley.config.ConfigLoader;
 import dev.parley.config.ParleyConfig;
+import dev.parley.support.TestServices;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -78,14 +81,34 @@ class ConfigTest {
   }
 
   @Test
-  void theConfigFileProvidesDefaultsAndOverridesWin() {
+  void aClusterNeedsOneSharedJwtSecret() {
+    ConfigException error = assertThrows(ConfigException.class,
+      () -> ParleyConfig.fromJson(new JsonObject().put("CLUSTER", true)));
+    assertTrue(error.getMessage().contains("JWT_SECRET"), error.getMessage());
+  }
+
+  @Test
+  void theConfigFileIsReadAndOverridesWin() throws Exception {
+    Path file = TestServices.tempDir("config").resolve("config.json");
+    Files.writeString(file, new JsonObject().put("MAX_MESSAGE_CHARS", 777).put("NODE_NAME", "from-file")
+      .put("DB_POOL_SIZE", 3).encode());
     Vertx vertx = Vertx.vertx();
     try {
-      ParleyConfig config = ConfigLoader.load(vertx, new JsonObject().put("MAX_MESSAGE_CHARS", 123)).await();
-      assertEquals(123, config.maxMessageChars());
-      // From conf/config.json (unless the environment of this run says otherwise).
-      String fromEnvironment = System.getenv("BCRYPT_COST");
-      assertEquals(fromEnvironment == null ? 12 : Integer.parseInt(fromEnvironment), config.auth().bcryptCost());
+      ParleyConfig config = ConfigLoader.load(vertx, file.toString(), new JsonObject().put("DB_POOL_SIZE", 5)).await();
+      assertEquals(777, config.maxMessageChars());
+      assertEquals("from-file", config.nodeName());
+      assertEquals(5, config.dbPoolSize(), "overrides win over the file");
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  void theShippedConfigFileIsValid() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      ParleyConfig config = ConfigLoader.load(vertx, ConfigLoader.DEFAULT_CONFIG_FILE, new JsonObject()).await();
+      assertEquals("extractive", config.assistant().provider());
     } finally {
       vertx.close().await();
     }

@@ -4,6 +4,7 @@ import dev.parley.support.Api;
 import dev.parley.support.Expect;
 import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
+import dev.parley.bus.StoreClient;
 import dev.parley.support.Nodes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -23,7 +24,6 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,7 +37,7 @@ class ConversationApiTest {
   static void start() {
     node = Nodes.start(Nodes.config(dev.parley.support.TestServices.newDatabase(),
         dev.parley.support.TestServices.redisUrl())
-      .put("MAX_BODY_BYTES", 4096)
+      .put("MAX_BODY_BYTES", 8192)
       .put("MAX_MESSAGE_CHARS", 500)
       .put("CORS_ORIGINS", "https://app.example.org"));
     api = new Api(node.httpPort());
@@ -85,7 +85,7 @@ class ConversationApiTest {
     Session owner = api.register("alice");
     Session stranger = api.register("mallory");
     String id = api.conversation(owner, "private");
-    assertEquals(201, api.say(owner, id, "secret plans").status());
+    String messageId = api.say(owner, id, "secret plans").json().getString("id");
 
     List<Reply> replies = List.of(
       api.get(path(id, ""), stranger.token()),
@@ -94,8 +94,11 @@ class ConversationApiTest {
       api.get(path(id, "/members"), stranger.token()),
       api.post(path(id, "/members"), stranger.token(), new JsonObject().put("userId", stranger.userId())),
       api.delete(path(id, "/members/me"), stranger.token()),
+      api.delete(path(id, "/members/" + owner.userId()), stranger.token()),
       api.get(path(id, "/messages"), stranger.token()),
-      api.say(stranger, id, "let me in"));
+      api.say(stranger, id, "let me in"),
+      api.patch(path(id, "/messages/" + messageId), stranger.token(), new JsonObject().put("content", "defaced")),
+      api.delete(path(id, "/messages/" + messageId), stranger.token()));
     for (Reply reply : replies) {
       assertEquals(404, reply.status(), reply.text());
       assertEquals("NOT_FOUND", reply.errorCode());
@@ -247,6 +250,22 @@ class ConversationApiTest {
   }
 
   @Test
+  void messagesWithoutASenderAreIdempotentToo() {
+    Session user = api.register("botfriend");
+    String id = api.conversation(user, "bots");
+    StoreClient store = new StoreClient(node.vertx(), true, 5_000);
+    StoreClient.Appended first = store.append(id, null, "assistant", "beep", new JsonObject(), "bot-1").await();
+    StoreClient.Appended again = store.append(id, null, "assistant", "beep", new JsonObject(), "bot-1").await();
+    assertFalse(first.duplicate());
+    assertTrue(again.duplicate());
+    assertEquals(first.message(), again.message());
+    JsonArray messages = api.get(path(id, "/messages"), user.token()).json().getJsonArray("messages");
+    assertEquals(1, messages.size());
+    assertNull(messages.getJsonObject(0).getValue("sender"));
+    assertEquals("assistant", messages.getJsonObject(0).getString("role"));
+  }
+
+  @Test
   void sendersEditAndDeleteTheirOwnMessages() {
     Session owner = api.register("editor");
     Session member = api.register("member");
@@ -303,18 +322,29 @@ class ConversationApiTest {
     assertEquals(400, malformed.status());
     assertEquals("INVALID_INPUT", malformed.errorCode());
 
+    Expect.invalid(api.say(user, id, "nul\u0000byte"), "content");
+    Expect.invalid(api.patch(path(id, ""), user.token(), new JsonObject().put("title", "a\u0000b")), "title");
+    Expect.invalid(api.post(path(id, "/messages"), user.token(), new JsonObject().put("content", "ok")
+      .put("metadata", new JsonObject().put("k", "\u0000"))), "metadata");
+
+    // Limits count characters as people do: 500 emoji fit in 500 characters.
+    assertEquals(201, api.say(user, id, "\uD83D\uDE00".repeat(500)).status());
+    Reply tooManyEmoji = api.say(user, id, "\uD83D\uDE00".repeat(501));
+    assertEquals(413, tooManyEmoji.status());
+    assertTrue(tooManyEmoji.errorMessage().contains("content"), tooManyEmoji.errorMessage());
+
     Reply tooLong = api.say(user, id, "x".repeat(501));
     assertEquals(413, tooLong.status());
     assertEquals("TOO_LARGE", tooLong.errorCode());
 
     Reply tooBig = api.raw(HttpMethod.POST, path(id, "/messages"), "Bearer " + user.token(),
-      new JsonObject().put("content", "y".repeat(5000)).toBuffer());
+      new JsonObject().put("content", "y".repeat(9000)).toBuffer());
     assertEquals(413, tooBig.status());
     assertEquals("TOO_LARGE", tooBig.errorCode());
 
-    // None of the rejected messages took a seq or a row.
-    assertEquals(0, api.get(path(id, ""), user.token()).json().getLong("lastSeq"));
-    assertEquals(1, api.say(user, id, "finally").json().getLong("seq"));
+    // None of the rejected messages took a seq or a row: only the 500 emoji did.
+    assertEquals(1, api.get(path(id, ""), user.token()).json().getLong("lastSeq"));
+    assertEquals(2, api.say(user, id, "finally").json().getLong("seq"));
   }
 
   @Test
@@ -323,8 +353,8 @@ class ConversationApiTest {
     assertEquals(404, unknown.status());
     assertEquals("NOT_FOUND", unknown.errorCode());
     Reply wrongMethod = api.raw(HttpMethod.PUT, "/api/auth/login", null, null);
-    assertNotEquals(200, wrongMethod.status());
-    assertTrue(wrongMethod.errorCode() != null, wrongMethod.text());
+    assertEquals(405, wrongMethod.status(), wrongMethod.text());
+    assertEquals("INVALID_INPUT", wrongMethod.errorCode());
     Reply unauthenticated = api.get("/api/conversations", null);
     assertEquals(401, unauthenticated.status());
     assertEquals("UNAUTHORIZED", unauthenticated.errorCode());
@@ -349,7 +379,14 @@ class ConversationApiTest {
 
     Reply foreign = api.raw(HttpMethod.GET, "/api/conversations", "Bearer " + user.token(), null,
       io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Origin", "https://evil.example.com"));
-    assertNull(foreign.headers().get("Access-Control-Allow-Origin"), foreign.toString());
+    assertEquals(403, foreign.status(), foreign.text());
+    assertEquals("FORBIDDEN", foreign.errorCode());
+    assertNull(foreign.headers().get("Access-Control-Allow-Origin"));
+
+    // The node's own origin (its web client) needs no listing.
+    Reply own = api.raw(HttpMethod.POST, "/api/conversations", "Bearer " + user.token(), Buffer.buffer("{}"),
+      io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Origin", "http://127.0.0.1:" + node.httpPort()));
+    assertEquals(201, own.status(), own.text());
   }
 
   private static List<Long> seqs(Reply page) {

@@ -8,7 +8,6 @@ import dev.parley.support.TestServices;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -33,7 +32,7 @@ class HealthTest {
 
   @Test
   void aNodeWhoseRedisDiesIsNotReadyButKeepsServing() throws Exception {
-    EmbeddedRedisServer redis = EmbeddedRedisServer.start(Files.createTempDirectory("parley-redis"));
+    EmbeddedRedisServer redis = EmbeddedRedisServer.start(TestServices.tempDir("redis"));
     Parley node = Nodes.start(Nodes.config(TestServices.newDatabase(), redis.url()));
     try (Api api = new Api(node.httpPort())) {
       assertEquals(200, api.get("/ready", null).status());

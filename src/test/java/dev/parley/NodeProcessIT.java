@@ -2,6 +2,7 @@ package dev.parley;
 
 import dev.parley.config.Ports;
 import dev.parley.support.Nodes;
+import dev.parley.support.TestServices;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +50,7 @@ class NodeProcessIT {
     Map<String, String> env = builder.environment();
     env.put("PORT", String.valueOf(port));
     env.put("HOST", "127.0.0.1");
-    Path dataDir = Files.createTempDirectory("parley-process");
+    Path dataDir = TestServices.tempDir("process");
     env.put("DATA_DIR", dataDir.toString());
     // Embedded PostgreSQL and Redis, as a newcomer runs it: they must outlive the drain.
     env.put("DATABASE_URL", "");
@@ -84,7 +84,9 @@ class NodeProcessIT {
       // SIGTERM. Not Process.destroy(), which also closes our end of the node's output.
       process.toHandle().destroy();
       awaitLog("stopping: draining requests", 30);
+      awaitRefused(port);
 
+      // The node no longer accepts connections, yet the request begun before SIGTERM still gets its answer.
       out.write(body, 10, body.length - 10);
       out.flush();
       BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
@@ -126,6 +128,22 @@ class NodeProcessIT {
         log.wait(left);
       }
     }
+  }
+
+  /**
+   * Waits until the node stops accepting connections. Nothing outside the process signals that moment, so this
+   * polls, a connection attempt every 20 ms, for at most 10 s.
+   */
+  private static void awaitRefused(int port) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      try (Socket probe = new Socket("127.0.0.1", port)) {
+        TimeUnit.MILLISECONDS.sleep(20);
+      } catch (IOException refused) {
+        return;
+      }
+    }
+    throw new AssertionError("the node still accepts connections 10 s after SIGTERM");
   }
 
   private static String javaBinary() {

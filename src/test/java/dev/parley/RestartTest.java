@@ -4,6 +4,7 @@ import dev.parley.auth.JwtSecret;
 import dev.parley.support.Api;
 import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
+import dev.parley.support.TestServices;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class RestartTest {
 
   @Test
   void dataAndTokensSurviveARestartOnTheSameDataDir() throws IOException {
-    Path dataDir = Files.createTempDirectory("parley-restart");
+    Path dataDir = TestServices.tempDir("restart");
     // Blank URLs and secret: embedded services and a generated key, whatever the environment says.
     JsonObject config = new JsonObject().put("PORT", 0).put("HOST", "127.0.0.1").put("DATA_DIR", dataDir.toString())
       .put("DATABASE_URL", "").put("REDIS_URL", "").put("JWT_SECRET", "").put("BCRYPT_COST", 4)

@@ -24,6 +24,13 @@ import java.util.List;
 public final class Tokens {
 
   private static final String ALGORITHM = "HS256";
+  private static final String NAME = "name";
+  private static final String EMAIL = "email";
+  private static final String ROLES = "roles";
+  private static final String SUBJECT = "sub";
+  private static final String EXPIRES = "exp";
+  private static final String ISSUER = "iss";
+  private static final String AUDIENCE = "aud";
 
   private final JWTAuth jwt;
   private final ParleyConfig.Auth settings;
@@ -40,9 +47,9 @@ public final class Tokens {
 
   public String issue(User user) {
     JsonObject claims = new JsonObject()
-      .put("name", user.displayName())
-      .put("email", user.email())
-      .put("roles", new JsonArray(List.copyOf(user.roles())));
+      .put(NAME, user.displayName())
+      .put(EMAIL, user.email())
+      .put(ROLES, new JsonArray(List.copyOf(user.roles())));
     return jwt.generateToken(claims, new JWTOptions()
       .setAlgorithm(ALGORITHM)
       .setSubject(user.id())
@@ -73,20 +80,20 @@ public final class Tokens {
         if (!checked(claims)) {
           return Future.failedFuture(ParleyException.unauthorized("invalid or expired token"));
         }
-        JsonArray roles = claims.getJsonArray("roles", new JsonArray());
-        return Future.succeededFuture(new AuthenticatedUser(claims.getString("sub"), claims.getString("email"),
-          claims.getString("name"), roles.stream().map(String::valueOf).toList()));
+        JsonArray roles = claims.getJsonArray(ROLES, new JsonArray());
+        return Future.succeededFuture(new AuthenticatedUser(claims.getString(SUBJECT), claims.getString(EMAIL),
+          claims.getString(NAME), roles.stream().map(String::valueOf).toList()));
       });
   }
 
   /** The library checks these too; checking again here keeps the contract in one readable place. */
   private boolean checked(JsonObject claims) {
-    Object audience = claims.getValue("aud");
+    Object audience = claims.getValue(AUDIENCE);
     boolean audienceMatches = audience instanceof JsonArray array
       ? array.contains(settings.audience()) : settings.audience().equals(audience);
-    return claims.getString("sub") != null
-      && claims.getValue("exp") instanceof Number
-      && settings.issuer().equals(claims.getString("iss"))
+    return claims.getString(SUBJECT) != null
+      && claims.getValue(EXPIRES) instanceof Number
+      && settings.issuer().equals(claims.getString(ISSUER))
       && audienceMatches;
   }
 }

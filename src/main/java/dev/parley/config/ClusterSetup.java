@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * Builds the Hazelcast configuration: {@code conf/cluster.xml} (from the working directory, else the copy in
  * the jar) with the network taken from the typed config: bind address and port, TCP/IP join to the given
- * seeds, no multicast.
+ * seeds, no multicast. Members do not authenticate each other, so the cluster port must be reachable only
+ * from the cluster's own hosts (README, Operations).
  */
 public final class ClusterSetup {
 
@@ -28,6 +29,8 @@ public final class ClusterSetup {
   public static Config hazelcast(ParleyConfig.Cluster cluster) {
     Config config = load();
     config.setProperty("hazelcast.local.localAddress", cluster.host());
+    // Open-source Hazelcast has no member authentication: listen on CLUSTER_HOST only, never on every interface.
+    config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(cluster.port()).setPortAutoIncrement(false);
     JoinConfig join = network.getJoin();

@@ -22,7 +22,11 @@ public final class ConfigLoader {
   }
 
   public static Future<ParleyConfig> load(Vertx vertx, JsonObject overrides) {
-    String file = System.getenv().getOrDefault(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE);
+    return load(vertx, System.getenv().getOrDefault(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE), overrides);
+  }
+
+  /** Reads {@code file} (a path, or a resource in the jar) instead of the default one. */
+  public static Future<ParleyConfig> load(Vertx vertx, String file, JsonObject overrides) {
     ConfigRetrieverOptions options = new ConfigRetrieverOptions()
       .setIncludeDefaultStores(false)
       .addStore(new ConfigStoreOptions().setType("file").setFormat("json")
@@ -33,6 +37,8 @@ public final class ConfigLoader {
     ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
     return retriever.getConfig()
       .andThen(done -> retriever.close())
+      .recover(failure -> Future.failedFuture(new ConfigException(CONFIG_FILE_VARIABLE,
+        "cannot read " + file + ": " + failure.getMessage())))
       .compose(json -> {
         try {
           return Future.succeededFuture(ParleyConfig.fromJson(json));

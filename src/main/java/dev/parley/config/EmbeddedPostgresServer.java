@@ -29,15 +29,28 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     this.postgres = postgres;
   }
 
-  /** Starts PostgreSQL on a free loopback port with its data in {@code dataDirectory}, keeping existing data. */
-  public static EmbeddedPostgresServer start(Path dataDirectory) throws IOException {
+  /**
+   * Starts PostgreSQL on a free loopback port with its data in {@code dataDirectory}, keeping existing data.
+   *
+   * @param durable true for a node's data: every commit is flushed to disk, as in any PostgreSQL. The library's
+   *                defaults (no fsync, asynchronous commit) are fast but can lose or corrupt data in a crash,
+   *                so only throw-away test databases use them.
+   */
+  public static EmbeddedPostgresServer start(Path dataDirectory, boolean durable) throws IOException {
     Files.createDirectories(dataDirectory);
-    EmbeddedPostgres postgres = ShutdownHooks.adopt(() -> EmbeddedPostgres.builder()
-      .setDataDirectory(dataDirectory)
-      .setCleanDataDirectory(false)
-      .setServerConfig("listen_addresses", "127.0.0.1")
-      .setServerConfig("max_connections", "200")
-      .start());
+    EmbeddedPostgres postgres = ShutdownHooks.adopt(() -> {
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+        .setDataDirectory(dataDirectory)
+        .setCleanDataDirectory(false)
+        .setServerConfig("listen_addresses", "127.0.0.1")
+        .setServerConfig("max_connections", "200");
+      if (durable) {
+        builder.setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on");
+      }
+      return builder.start();
+    });
     LOG.debug("embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", postgres.getPort(), dataDirectory);
     return new EmbeddedPostgresServer(postgres);
   }

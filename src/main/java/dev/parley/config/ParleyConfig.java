@@ -77,11 +77,10 @@ public record ParleyConfig(
 
   /**
    * The configuration as the node runs it: the database and Redis actually used (embedded ones when none
-   * was configured), the JWT key actually used, the HTTP port actually bound and the node's name.
+   * was configured), the JWT key actually used and the node's name.
    */
-  public ParleyConfig resolved(String databaseUrl, String redisUrl, String jwtSecret, int httpPort, String nodeName) {
-    return new ParleyConfig(new Http(http.host, httpPort, http.instances, http.maxBodyBytes, http.corsOrigins),
-      dataDir, databaseUrl,
+  public ParleyConfig resolved(String databaseUrl, String redisUrl, String jwtSecret, String nodeName) {
+    return new ParleyConfig(http, dataDir, databaseUrl,
       dbPoolSize, redisUrl, new Auth(jwtSecret, auth.issuer, auth.audience, auth.expirySeconds, auth.bcryptCost),
       cluster, roles, nodeName, maxMessageChars, busTimeoutMs, shutdownGraceMs, assistant);
   }
@@ -115,6 +114,10 @@ public record ParleyConfig(
       in.integer("CLUSTER_PORT", 5701, 1, 65535),
       in.list("CLUSTER_MEMBERS").stream().map(member -> hostPort("CLUSTER_MEMBERS", member)).toList(),
       in.integer("EVENTBUS_PORT", 0, 0, 65535));
+    if (cluster.enabled() && secret == null) {
+      // Each node would generate a key of its own, and a token from one node would be refused by the next.
+      throw new ConfigException("JWT_SECRET", "is required when CLUSTER=true, the same on every node");
+    }
     Set<String> roles = new LinkedHashSet<>(in.list("ROLES"));
     if (roles.isEmpty()) {
       roles.addAll(List.of(ROLE_INGRESS, ROLE_STORE, ROLE_PRESENCE, ROLE_ASSISTANT));

@@ -4,6 +4,7 @@ import dev.parley.auth.Passwords;
 import dev.parley.auth.Tokens;
 import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
+import dev.parley.bus.StoreApi;
 import dev.parley.bus.StoreClient;
 import dev.parley.bus.User;
 import io.vertx.core.Future;
@@ -17,6 +18,12 @@ import io.vertx.ext.web.RoutingContext;
  * worker thread; an unknown email and a wrong password take as long and answer the same.
  */
 final class AuthRoutes {
+
+  /** Request and reply fields of the auth API (email, displayName and user are the store's own). */
+  static final String PASSWORD = "password";
+  static final String TOKEN = "token";
+  static final String TOKEN_TYPE = "tokenType";
+  static final String EXPIRES_IN = "expiresIn";
 
   private final Vertx vertx;
   private final StoreClient store;
@@ -39,9 +46,9 @@ final class AuthRoutes {
 
   private void register(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    String email = Inputs.email(body, "email");
-    String password = Inputs.password(body, "password");
-    String displayName = Inputs.string(body, "displayName", false, 100);
+    String email = Inputs.email(body, StoreApi.EMAIL);
+    String password = Inputs.newPassword(body, PASSWORD);
+    String displayName = Inputs.string(body, StoreApi.DISPLAY_NAME, false, 100);
     String name = displayName != null ? displayName : email.substring(0, email.indexOf('@'));
     Future<JsonObject> registered = vertx.executeBlocking(() -> passwords.hash(password), false)
       .compose(hash -> store.createUser(email, name, hash))
@@ -51,8 +58,8 @@ final class AuthRoutes {
 
   private void login(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    String email = Inputs.email(body, "email");
-    String password = Inputs.password(body, "password");
+    String email = Inputs.email(body, StoreApi.EMAIL);
+    String password = Inputs.password(body, PASSWORD);
     Future<JsonObject> session = store.credentials(email)
       .recover(failure -> ParleyException.from(failure).code() == ErrorCode.NOT_FOUND
         ? Future.succeededFuture(null)
@@ -76,9 +83,9 @@ final class AuthRoutes {
 
   private JsonObject session(User user) {
     return new JsonObject()
-      .put("token", tokens.issue(user))
-      .put("tokenType", "Bearer")
-      .put("expiresIn", tokens.expiresInSeconds())
-      .put("user", user.toJson());
+      .put(TOKEN, tokens.issue(user))
+      .put(TOKEN_TYPE, "Bearer")
+      .put(EXPIRES_IN, tokens.expiresInSeconds())
+      .put(StoreApi.USER, user.toJson());
   }
 }

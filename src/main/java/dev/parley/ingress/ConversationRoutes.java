@@ -11,6 +11,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import static dev.parley.bus.StoreApi.*;
+
 /**
  * Conversations, their members and their messages. Posting a message here stores it exactly as the
  * WebSocket path does: through {@link StoreClient#append}, with seq and clientMsgId idempotency.
@@ -18,7 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 final class ConversationRoutes {
 
   private static final String BASE = "/api/conversations";
-  private static final String ONE = BASE + "/:conversationId";
+  private static final String ONE = BASE + "/:" + CONVERSATION_ID;
   private static final int MAX_TITLE = 200;
   private static final int MAX_CLIENT_MSG_ID = 64;
   private static final String DEFAULT_TITLE = "New conversation";
@@ -40,18 +42,18 @@ final class ConversationRoutes {
     router.get(ONE + "/members").handler(authenticated).handler(this::members);
     router.post(ONE + "/members").handler(authenticated).handler(this::addMember);
     router.delete(ONE + "/members").handler(authenticated).handler(this::removeMember);
-    router.delete(ONE + "/members/:userId").handler(authenticated).handler(this::removeMember);
+    router.delete(ONE + "/members/:" + USER_ID).handler(authenticated).handler(this::removeMember);
     router.get(ONE + "/messages").handler(authenticated).handler(this::messages);
     router.post(ONE + "/messages").handler(authenticated).handler(this::post);
-    router.patch(ONE + "/messages/:messageId").handler(authenticated).handler(this::edit);
-    router.delete(ONE + "/messages/:messageId").handler(authenticated).handler(this::deleteMessage);
+    router.patch(ONE + "/messages/:" + MESSAGE_ID).handler(authenticated).handler(this::edit);
+    router.delete(ONE + "/messages/:" + MESSAGE_ID).handler(authenticated).handler(this::deleteMessage);
   }
 
   private void create(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, true);
-    String title = Inputs.string(body, "title", false, MAX_TITLE);
+    String title = Inputs.string(body, TITLE, false, MAX_TITLE);
     String mode = assistantMode(body);
-    JsonObject metadata = Inputs.metadata(body, "metadata");
+    JsonObject metadata = Inputs.metadata(body, METADATA);
     Responses.reply(ctx, 201, store.createConversation(me(ctx), title == null ? DEFAULT_TITLE : title,
         mode == null ? Conversation.DEFAULT_ASSISTANT_MODE : mode, metadata == null ? new JsonObject() : metadata)
       .map(Conversation::toJson));
@@ -59,7 +61,7 @@ final class ConversationRoutes {
 
   private void list(RoutingContext ctx) {
     int limit = limit(ctx);
-    String cursor = ctx.request().getParam("cursor");
+    String cursor = ctx.request().getParam(CURSOR);
     Responses.reply(ctx, 200, store.conversations(me(ctx), limit, cursor == null || cursor.isEmpty() ? null : cursor)
       .map(StoreClient.ConversationPage::toJson));
   }
@@ -71,19 +73,19 @@ final class ConversationRoutes {
   private void update(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
     JsonObject changes = new JsonObject();
-    if (body.containsKey("title")) {
-      changes.put("title", Inputs.string(body, "title", true, MAX_TITLE));
+    if (body.containsKey(TITLE)) {
+      changes.put(TITLE, Inputs.string(body, TITLE, true, MAX_TITLE));
     }
     String mode = assistantMode(body);
     if (mode != null) {
-      changes.put("assistantMode", mode);
+      changes.put(ASSISTANT_MODE, mode);
     }
-    JsonObject metadata = Inputs.metadata(body, "metadata");
+    JsonObject metadata = Inputs.metadata(body, METADATA);
     if (metadata != null) {
-      changes.put("metadata", metadata);
+      changes.put(METADATA, metadata);
     }
     if (changes.isEmpty()) {
-      throw ParleyException.invalid("nothing to change: give title, assistantMode or metadata");
+      throw ParleyException.invalid("nothing to change: give " + TITLE + ", " + ASSISTANT_MODE + " or " + METADATA);
     }
     Responses.reply(ctx, 200, store.updateConversation(me(ctx), conversationId(ctx), changes).map(Conversation::toJson));
   }
@@ -94,38 +96,38 @@ final class ConversationRoutes {
 
   private void members(RoutingContext ctx) {
     Responses.reply(ctx, 200, store.conversation(me(ctx), conversationId(ctx))
-      .map(conversation -> new JsonObject().put("members", Json.array(conversation.members(), Member::toJson))));
+      .map(conversation -> new JsonObject().put(Conversation.MEMBERS, Json.array(conversation.members(), Member::toJson))));
   }
 
   private void addMember(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    String userId = Inputs.string(body, "userId", false, 64);
-    String email = userId == null ? Inputs.email(body, "email") : null;
+    String userId = Inputs.string(body, USER_ID, false, 64);
+    String email = userId == null ? Inputs.email(body, EMAIL) : null;
     Responses.reply(ctx, 201, store.addMember(me(ctx), conversationId(ctx), userId, email).map(Member::toJson));
   }
 
   /** {@code DELETE .../members/{userId}}, {@code .../members/me}, or {@code .../members} with an optional body. */
   private void removeMember(RoutingContext ctx) {
-    String target = ctx.pathParam("userId");
+    String target = ctx.pathParam(USER_ID);
     if (target == null) {
-      target = Inputs.string(Inputs.body(ctx, true), "userId", false, 64);
+      target = Inputs.string(Inputs.body(ctx, true), USER_ID, false, 64);
     }
     String member = target == null || "me".equals(target) ? me(ctx) : target;
     Responses.noContent(ctx, store.removeMember(me(ctx), conversationId(ctx), member));
   }
 
   private void messages(RoutingContext ctx) {
-    Long after = Inputs.queryLong(ctx, "after", 0, Long.MAX_VALUE);
-    Long before = Inputs.queryLong(ctx, "before", 1, Long.MAX_VALUE);
+    Long after = Inputs.queryLong(ctx, AFTER, 0, Long.MAX_VALUE);
+    Long before = Inputs.queryLong(ctx, BEFORE, 1, Long.MAX_VALUE);
     Responses.reply(ctx, 200, store.messages(me(ctx), conversationId(ctx), after, before, limit(ctx))
       .map(StoreClient.MessagePage::toJson));
   }
 
   private void post(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    String content = Inputs.content(body, "content", maxMessageChars);
-    String clientMsgId = Inputs.string(body, "clientMsgId", false, MAX_CLIENT_MSG_ID);
-    JsonObject metadata = Inputs.metadata(body, "metadata");
+    String content = Inputs.content(body, CONTENT, maxMessageChars);
+    String clientMsgId = Inputs.string(body, CLIENT_MSG_ID, false, MAX_CLIENT_MSG_ID);
+    JsonObject metadata = Inputs.metadata(body, METADATA);
     Future<StoreClient.Appended> appended = store.append(conversationId(ctx), me(ctx), ChatMessage.ROLE_USER, content,
       metadata == null ? new JsonObject() : metadata, clientMsgId);
     appended.onComplete(done -> {
@@ -140,25 +142,25 @@ final class ConversationRoutes {
 
   private void edit(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    String content = Inputs.content(body, "content", maxMessageChars);
-    Responses.reply(ctx, 200, store.editMessage(me(ctx), conversationId(ctx), ctx.pathParam("messageId"), content)
+    String content = Inputs.content(body, CONTENT, maxMessageChars);
+    Responses.reply(ctx, 200, store.editMessage(me(ctx), conversationId(ctx), ctx.pathParam(MESSAGE_ID), content)
       .map(ChatMessage::toJson));
   }
 
   private void deleteMessage(RoutingContext ctx) {
-    Responses.noContent(ctx, store.deleteMessage(me(ctx), conversationId(ctx), ctx.pathParam("messageId")));
+    Responses.noContent(ctx, store.deleteMessage(me(ctx), conversationId(ctx), ctx.pathParam(MESSAGE_ID)));
   }
 
   private static String assistantMode(JsonObject body) {
-    String mode = Inputs.string(body, "assistantMode", false, 16);
+    String mode = Inputs.string(body, ASSISTANT_MODE, false, 16);
     if (mode != null && !Conversation.ASSISTANT_MODES.contains(mode)) {
-      throw ParleyException.invalid("assistantMode must be one of " + Conversation.ASSISTANT_MODES);
+      throw ParleyException.invalid(ASSISTANT_MODE + " must be one of " + Conversation.ASSISTANT_MODES);
     }
     return mode;
   }
 
   private static int limit(RoutingContext ctx) {
-    Long limit = Inputs.queryLong(ctx, "limit", 1, 200);
+    Long limit = Inputs.queryLong(ctx, LIMIT, 1, 200);
     return limit == null ? 50 : limit.intValue();
   }
 
@@ -167,6 +169,6 @@ final class ConversationRoutes {
   }
 
   private static String conversationId(RoutingContext ctx) {
-    return ctx.pathParam("conversationId");
+    return ctx.pathParam(CONVERSATION_ID);
   }
 }

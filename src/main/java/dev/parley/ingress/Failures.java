@@ -2,6 +2,7 @@ package dev.parley.ingress;
 
 import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +29,10 @@ final class Failures {
       return;
     }
     int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
-    if (failure != null && !(failure instanceof HttpException)) {
+    // A vertx-web handler that refuses a request (CORS, for one) fails with a 4xx status and an exception of
+    // its own: the status is the meaning, not the exception.
+    boolean refusedByHandler = status >= 400 && status < 500;
+    if (failure != null && !(failure instanceof HttpException) && !refusedByHandler) {
       ParleyException mapped = ParleyException.from(failure);
       if (mapped.code() == ErrorCode.INTERNAL) {
         LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
@@ -63,6 +67,7 @@ final class Failures {
     }
     JsonObject body = new JsonObject().put("error", new JsonObject().put("code", code.name()).put("message", message));
     response.setStatusCode(status)
+      .setStatusMessage(HttpResponseStatus.valueOf(status).reasonPhrase())
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(body.toBuffer());
   }

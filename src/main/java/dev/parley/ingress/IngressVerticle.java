@@ -5,12 +5,11 @@ import dev.parley.auth.Tokens;
 import dev.parley.bus.Addresses;
 import dev.parley.bus.BusClient;
 import dev.parley.bus.StoreClient;
+import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -18,12 +17,11 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
-import java.util.List;
-import java.util.Set;
+import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -37,13 +35,19 @@ public final class IngressVerticle extends VerticleBase {
   private final ParleyConfig config;
   private final Passwords passwords;
   private final BooleanSupplier clusterUsable;
+  private final AtomicInteger boundPort;
   private HttpServer server;
 
-  /** @param clusterUsable whether this node is a live member of its cluster; null when not clustered */
-  public IngressVerticle(ParleyConfig config, Passwords passwords, BooleanSupplier clusterUsable) {
+  /**
+   * @param clusterUsable whether this node is a live member of its cluster; null when not clustered
+   * @param boundPort     receives the port actually bound (the configured one, or the one picked for port 0)
+   */
+  public IngressVerticle(ParleyConfig config, Passwords passwords, BooleanSupplier clusterUsable,
+                         AtomicInteger boundPort) {
     this.config = config;
     this.passwords = passwords;
     this.clusterUsable = clusterUsable;
+    this.boundPort = boundPort;
   }
 
   @Override
@@ -58,7 +62,7 @@ public final class IngressVerticle extends VerticleBase {
     router.get("/health").handler(liveness());
     router.get("/ready").handler(readiness(store, presence));
     if (!config.http().corsOrigins().isEmpty()) {
-      router.route("/api/*").handler(cors(config.http().corsOrigins()));
+      router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
@@ -72,22 +76,17 @@ public final class IngressVerticle extends VerticleBase {
         .setPort(config.http().port())
         .setCompressionSupported(true))
       .requestHandler(router);
-    return server.listen();
+    return server.listen()
+      .onSuccess(bound -> boundPort.set(bound.actualPort()))
+      .recover(failure -> Future.failedFuture(new ConfigException(
+        failure instanceof UnknownHostException ? "HOST" : "PORT",
+        "cannot listen on " + config.http().host() + ":" + config.http().port() + ": " + failure.getMessage())));
   }
 
   /** Stops accepting, lets in-flight requests finish within the grace period, then closes. */
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.shutdown(config.shutdownGraceMs(), TimeUnit.MILLISECONDS);
-  }
-
-  /** Lets browsers on the listed origins call the API with a bearer token. */
-  private static CorsHandler cors(List<String> origins) {
-    CorsHandler cors = origins.contains("*") ? CorsHandler.create() : CorsHandler.create().addOrigins(origins);
-    return cors
-      .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE))
-      .allowedHeaders(Set.of(HttpHeaders.AUTHORIZATION.toString(), HttpHeaders.CONTENT_TYPE.toString()))
-      .maxAgeSeconds(600);
   }
 
   private HealthCheckHandler liveness() {

@@ -53,14 +53,14 @@ final class Inputs {
     if (!(value instanceof String text)) {
       throw ParleyException.invalid(field + " must be a string");
     }
-    String trimmed = text.trim();
+    String trimmed = storable(field, text.trim());
     if (trimmed.isEmpty()) {
       if (required) {
         throw ParleyException.invalid(field + " must not be empty");
       }
       return null;
     }
-    if (trimmed.length() > maxLength) {
+    if (length(trimmed) > maxLength) {
       throw ParleyException.invalid(field + " must be at most " + maxLength + " characters");
     }
     return trimmed;
@@ -74,15 +74,30 @@ final class Inputs {
     return email.toLowerCase(java.util.Locale.ROOT);
   }
 
+  /** A new password: 8 to 1024 characters. */
+  static String newPassword(JsonObject body, String field) {
+    String password = password(body, field);
+    if (length(password) < 8) {
+      throw ParleyException.invalid(field + " must be between 8 and 1024 characters");
+    }
+    return password;
+  }
+
+  /** A password to check: any string up to 1024 characters; a wrong one is for the login to refuse. */
   static String password(JsonObject body, String field) {
     Object value = body.getValue(field);
     if (!(value instanceof String password)) {
       throw ParleyException.invalid(value == null ? field + " is required" : field + " must be a string");
     }
-    if (password.length() < 8 || password.length() > 1024) {
+    if (length(password) > 1024) {
       throw ParleyException.invalid(field + " must be between 8 and 1024 characters");
     }
     return password;
+  }
+
+  /** Lengths are counted in characters as people count them (code points), not UTF-16 units. */
+  static int length(String text) {
+    return text.codePointCount(0, text.length());
   }
 
   /** Message content: kept as written (not trimmed), must not be blank, and over the limit is TOO_LARGE. */
@@ -94,7 +109,8 @@ final class Inputs {
     if (content.isBlank()) {
       throw ParleyException.invalid(field + " must not be empty");
     }
-    if (content.length() > maxChars) {
+    storable(field, content);
+    if (length(content) > maxChars) {
       throw new ParleyException(ErrorCode.TOO_LARGE, field + " must be at most " + maxChars + " characters");
     }
     return content;
@@ -108,10 +124,22 @@ final class Inputs {
     if (!(value instanceof JsonObject metadata)) {
       throw ParleyException.invalid(field + " must be a JSON object");
     }
-    if (metadata.encode().length() > MAX_METADATA_BYTES) {
+    String encoded = metadata.encode();
+    if (encoded.length() > MAX_METADATA_BYTES) {
       throw new ParleyException(ErrorCode.TOO_LARGE, field + " must be at most " + MAX_METADATA_BYTES + " bytes");
     }
+    if (encoded.contains("\\u0000")) {
+      throw ParleyException.invalid(field + " must not contain NUL characters");
+    }
     return metadata;
+  }
+
+  /** PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database. */
+  private static String storable(String field, String text) {
+    if (text.indexOf('\u0000') >= 0) {
+      throw ParleyException.invalid(field + " must not contain NUL characters");
+    }
+    return text;
   }
 
   /** A query parameter that must be a whole number in range, or absent. */

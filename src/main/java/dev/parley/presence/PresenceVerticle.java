@@ -3,6 +3,7 @@ package dev.parley.presence;
 import dev.parley.bus.Addresses;
 import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
+import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -15,6 +16,7 @@ import io.vertx.redis.client.RedisOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
 import java.util.List;
 
 /**
@@ -43,7 +45,10 @@ public final class PresenceVerticle extends VerticleBase {
     api = RedisAPI.api(redis);
     consumer = vertx.eventBus().consumer(Addresses.PRESENCE, this::handle);
     // Start only once Redis answers, so a wrong REDIS_URL fails the start instead of the first request.
-    return Future.join(consumer.completion(), api.ping(List.of()));
+    return Future.join(consumer.completion(), api.ping(List.of())
+      .recover(failure -> Future.failedFuture(new ConfigException("REDIS_URL",
+        "Redis at " + URI.create(config.redisUrl()).getHost() + ":" + URI.create(config.redisUrl()).getPort()
+          + " is not reachable: " + failure.getMessage()))));
   }
 
   @Override

@@ -52,13 +52,14 @@ final class Conversations {
     this.pool = pool;
   }
 
+  /** Creates the conversation with its owner as first member; the reply is read in the same transaction. */
   Future<Conversation> create(UUID owner, String title, String assistantMode, JsonObject metadata) {
     return pool.withTransaction(tx -> tx.preparedQuery(INSERT).execute(Tuple.of(owner, title, assistantMode, metadata))
-        .compose(rows -> {
-          UUID id = rows.iterator().next().getUUID("id");
-          return tx.preparedQuery(INSERT_MEMBER).execute(Tuple.of(id, owner, Member.OWNER)).map(id);
-        }))
-      .compose(id -> get(owner, id));
+      .compose(rows -> {
+        UUID id = rows.iterator().next().getUUID("id");
+        return tx.preparedQuery(INSERT_MEMBER).execute(Tuple.of(id, owner, Member.OWNER))
+          .compose(done -> get(tx, owner, id));
+      }));
   }
 
   /** The actor's conversations, newest activity first, {@code limit} at a time. */
@@ -82,7 +83,11 @@ final class Conversations {
 
   /** The conversation as the actor sees it, with its members. */
   Future<Conversation> get(UUID actor, UUID id) {
-    return membership(pool, actor, id).compose(conversation -> pool.preparedQuery(MEMBERS).execute(Tuple.of(id))
+    return get(pool, actor, id);
+  }
+
+  private static Future<Conversation> get(SqlClient client, UUID actor, UUID id) {
+    return membership(client, actor, id).compose(conversation -> client.preparedQuery(MEMBERS).execute(Tuple.of(id))
       .map(rows -> {
         List<Member> members = new ArrayList<>();
         rows.forEach(row -> members.add(Rows.member(row)));

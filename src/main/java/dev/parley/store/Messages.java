@@ -35,19 +35,20 @@ final class Messages {
     + "RETURNING c.last_seq, NULL::text AS display_name";
   private static final String INSERT = "INSERT INTO messages AS x (conversation_id, seq, sender_id, role, content, "
     + "metadata, client_msg_id) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-    + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING "
+    + "ON CONFLICT DO NOTHING "
     + "RETURNING x.id, x.created_at";
   private static final String FROM = " FROM messages x LEFT JOIN users u ON u.id = x.sender_id ";
   private static final String BY_CLIENT_ID = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
-    + "WHERE x.conversation_id = $1 AND x.sender_id = $2 AND x.client_msg_id = $3";
+    + "WHERE x.conversation_id = $1 AND x.sender_id IS NOT DISTINCT FROM $2 AND x.client_msg_id = $3";
   private static final String BY_ID = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
     + "WHERE x.conversation_id = $1 AND x.id = $2";
   private static final String LATEST = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
     + "WHERE x.conversation_id = $1 AND x.seq < $2 ORDER BY x.seq DESC LIMIT $3";
   private static final String AFTER = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
     + "WHERE x.conversation_id = $1 AND x.seq > $2 AND x.seq < $3 ORDER BY x.seq ASC LIMIT $4";
+  /** Re-checks sender and tombstone in the statement itself: an edit racing a delete changes nothing. */
   private static final String EDIT = "UPDATE messages SET content = $3, edited_at = now() "
-    + "WHERE conversation_id = $1 AND id = $2";
+    + "WHERE conversation_id = $1 AND id = $2 AND sender_id = $4 AND deleted_at IS NULL";
   private static final String DELETE = "UPDATE messages SET content = '', metadata = '{}'::jsonb, deleted_at = now() "
     + "WHERE conversation_id = $1 AND id = $2";
 
@@ -122,9 +123,11 @@ final class Messages {
         if (!actor.toString().equals(message.senderId())) {
           return Future.failedFuture(ParleyException.forbidden("only the sender can edit a message"));
         }
-        return pool.preparedQuery(EDIT).execute(Tuple.of(conversation, id, content));
+        return pool.preparedQuery(EDIT).execute(Tuple.of(conversation, id, content, actor));
       })
-      .compose(done -> existing(conversation, id));
+      .compose(edited -> edited.rowCount() == 0
+        ? Future.failedFuture(ParleyException.notFound("message not found"))
+        : existing(conversation, id));
   }
 
   /** The sender or the conversation's owner deletes a message; it stays as a tombstone holding its seq. */

@@ -5,6 +5,8 @@ import dev.parley.bus.ChatMessage;
 import dev.parley.bus.Conversation;
 import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
+import dev.parley.bus.RoomEvents;
+import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,6 +15,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
@@ -29,6 +32,8 @@ import static dev.parley.bus.StoreApi.*;
 public final class StoreVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
+  /** SQLSTATE class 22: data exceptions. */
+  private static final String DATA_EXCEPTION = "22";
 
   private final ParleyConfig config;
   private Pool pool;
@@ -47,6 +52,10 @@ public final class StoreVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       Migrations.apply(database);
       return null;
+    }).recover(failure -> {
+      LOG.debug("migrations failed", failure);
+      return Future.failedFuture(new ConfigException("DATABASE_URL", "PostgreSQL at " + database.getHost() + ":"
+        + database.getPort() + "/" + database.getDatabase() + " is not usable: " + rootMessage(failure)));
     }).compose(migrated -> {
       pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(config.dbPoolSize()))
@@ -129,7 +138,7 @@ public final class StoreVerticle extends VerticleBase {
       throw ParleyException.invalid(SENDER_ID + " is required for a user message");
     }
     String content = Requests.required(request, CONTENT);
-    if (content.length() > config.maxMessageChars()) {
+    if (content.codePointCount(0, content.length()) > config.maxMessageChars()) {
       throw new ParleyException(ErrorCode.TOO_LARGE, "content is longer than " + config.maxMessageChars() + " characters");
     }
     return messages.append(conversation, sender == null ? null : Requests.actor(request, SENDER_ID), role, content,
@@ -137,11 +146,18 @@ public final class StoreVerticle extends VerticleBase {
       .map(appended -> {
         if (!appended.duplicate()) {
           // Published only after commit, so every member sees exactly what was acknowledged.
-          JsonObject event = appended.message().toJson().put("type", "message");
-          vertx.eventBus().publish(Addresses.roomAddress(conversation.toString()), event);
+          vertx.eventBus().publish(Addresses.roomAddress(conversation.toString()), RoomEvents.message(appended.message()));
         }
         return new JsonObject().put(MESSAGE, appended.message().toJson()).put(DUPLICATE, appended.duplicate());
       });
+  }
+
+  private static String rootMessage(Throwable failure) {
+    Throwable root = failure;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage();
   }
 
   private static UUID actor(JsonObject request) {
@@ -174,6 +190,12 @@ public final class StoreVerticle extends VerticleBase {
   private static void fail(Message<JsonObject> message, String action, Throwable cause) {
     if (cause instanceof ParleyException parley) {
       parley.failTo(message);
+      return;
+    }
+    if (cause instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith(DATA_EXCEPTION)) {
+      // A value PostgreSQL cannot store (a NUL character, a number out of range): the request's fault.
+      LOG.debug("store action {} refused by PostgreSQL: {}", action, pg.getMessage());
+      ParleyException.invalid("a value in the request cannot be stored").failTo(message);
       return;
     }
     LOG.error("store action {} failed", action, cause);

@@ -3,9 +3,6 @@ package dev.parley.support;
 import dev.parley.Parley;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 
 /** Starts real Parley nodes for tests: ports 0, a fast bcrypt cost, one known JWT key. */
 public final class Nodes {
@@ -17,20 +14,16 @@ public final class Nodes {
 
   /** The settings of a node on the given database and Redis; callers add or change keys. */
   public static JsonObject config(String databaseUrl, String redisUrl) {
-    try {
-      return new JsonObject()
-        .put("PORT", 0)
-        .put("HOST", "127.0.0.1")
-        .put("DATA_DIR", Files.createTempDirectory("parley-node").toString())
-        .put("DATABASE_URL", databaseUrl)
-        .put("REDIS_URL", redisUrl)
-        .put("JWT_SECRET", SECRET)
-        .put("BCRYPT_COST", 4)
-        .put("HTTP_INSTANCES", 1)
-        .put("SHUTDOWN_GRACE_MS", 1000);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return new JsonObject()
+      .put("PORT", 0)
+      .put("HOST", "127.0.0.1")
+      .put("DATA_DIR", TestServices.tempDir("node").toString())
+      .put("DATABASE_URL", databaseUrl)
+      .put("REDIS_URL", redisUrl)
+      .put("JWT_SECRET", SECRET)
+      .put("BCRYPT_COST", 4)
+      .put("HTTP_INSTANCES", 2)
+      .put("SHUTDOWN_GRACE_MS", 1000);
   }
 
   /** A single node on a fresh database of the shared test services. */

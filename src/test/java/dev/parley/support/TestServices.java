@@ -7,19 +7,60 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * One real PostgreSQL and one real Redis for the whole test run, started on first use and stopped when the JVM
- * exits. Each test class takes a database of its own, so classes never see each other's data.
+ * exits. Each test class takes a database of its own, so classes never see each other's data. Every directory
+ * a test needs lives under one root that is deleted when the JVM exits.
  */
 public final class TestServices {
 
+  private static final Path ROOT = createRoot();
   private static EmbeddedPostgresServer postgres;
   private static EmbeddedRedisServer redis;
   private static final AtomicInteger DATABASES = new AtomicInteger();
 
   private TestServices() {
+  }
+
+  /** A fresh directory, gone after the run. */
+  public static Path tempDir(String prefix) {
+    try {
+      return Files.createTempDirectory(ROOT, prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Path createRoot() {
+    try {
+      Path root = Files.createTempDirectory("parley-tests");
+      Runtime.getRuntime().addShutdownHook(new Thread(TestServices::stopAndClean, "test-services-stop"));
+      return root;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static synchronized void stopAndClean() {
+    try {
+      if (redis != null) {
+        redis.close();
+      }
+      if (postgres != null) {
+        postgres.close();
+      }
+    } catch (IOException ignored) {
+      // the JVM is going away; the directory is removed all the same
+    }
+    try (Stream<Path> paths = Files.walk(ROOT)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort
+    }
   }
 
   public static synchronized String newDatabase() {
@@ -41,19 +82,10 @@ public final class TestServices {
       return;
     }
     try {
-      Path root = Files.createTempDirectory("parley-test-services");
-      postgres = EmbeddedPostgresServer.start(root.resolve("postgres"));
-      redis = EmbeddedRedisServer.start(root.resolve("redis"));
+      postgres = EmbeddedPostgresServer.start(tempDir("postgres"), false);
+      redis = EmbeddedRedisServer.start(tempDir("redis"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        redis.close();
-        postgres.close();
-      } catch (IOException ignored) {
-        // the JVM is going away
-      }
-    }));
   }
 }

@@ -53,11 +53,13 @@ public final class Parley {
   private final List<String> ingressDeployments;
   private final Thread hook;
   private final AtomicInteger httpPort;
+  private final IngressVerticle.Node ingress;
   private Future<Void> stopping;
 
   private Parley(Vertx vertx, ParleyConfig config, List<AutoCloseable> embedded, List<String> ingressDeployments,
-                 Thread hook, AtomicInteger httpPort) {
+                 Thread hook, AtomicInteger httpPort, IngressVerticle.Node ingress) {
     this.httpPort = httpPort;
+    this.ingress = ingress;
     this.vertx = vertx;
     this.config = config;
     this.embedded = embedded;
@@ -160,6 +162,11 @@ public final class Parley {
     return httpPort.get();
   }
 
+  /** The node's real-time fan-out and its counters; null on a node without the ingress role. */
+  public IngressVerticle.Node realtime() {
+    return ingress;
+  }
+
   /** Stops accepting, lets in-flight requests finish, leaves the cluster, then stops embedded services. */
   public synchronized Future<Void> stop() {
     if (stopping == null) {
@@ -233,21 +240,25 @@ public final class Parley {
     }
     BooleanSupplier cluster = clusterUsable;
     AtomicInteger httpPort = new AtomicInteger();
-    return started.compose(vertx -> deploy(vertx, prepared, cluster, httpPort)
+    return started.compose(vertx -> {
+      IngressVerticle.Node realtime = config.hasRole(ParleyConfig.ROLE_INGRESS) ? new IngressVerticle.Node(vertx, config)
+        : null;
+      return deploy(vertx, prepared, cluster, httpPort, realtime)
       .map(ingress -> {
-        Parley node = new Parley(vertx, config, embedded, ingress, hook, httpPort);
+        Parley node = new Parley(vertx, config, embedded, ingress, hook, httpPort, realtime);
         LOG.info("Parley node {} listening on http://{}:{} (roles {}; {}; {}; {})", config.nodeName(),
           config.http().host(), httpPort.get(), config.roles(), describeDatabase(config, embedded),
           describeRedis(config, embedded), config.cluster().enabled()
             ? "cluster member at " + config.cluster().host() + ":" + config.cluster().port() : "single node");
         return node;
       })
-      .recover(failure -> vertx.close().transform(closed -> Future.failedFuture(failure))));
+      .recover(failure -> vertx.close().transform(closed -> Future.failedFuture(failure)));
+    });
   }
 
   /** Deploys the verticles of the node's roles in dependency order; returns the ingress deployments. */
   private static Future<List<String>> deploy(Vertx vertx, Prepared prepared, BooleanSupplier clusterUsable,
-                                             AtomicInteger httpPort) {
+                                             AtomicInteger httpPort, IngressVerticle.Node node) {
     ParleyConfig config = prepared.config();
     List<String> ingress = new ArrayList<>();
     Future<?> chain = Future.succeededFuture();
@@ -262,7 +273,7 @@ public final class Parley {
     }
     if (config.hasRole(ParleyConfig.ROLE_INGRESS)) {
       chain = chain.compose(v -> vertx.deployVerticle(
-          () -> new IngressVerticle(config, prepared.passwords(), clusterUsable, httpPort),
+          () -> new IngressVerticle(config, prepared.passwords(), clusterUsable, httpPort, node),
           new DeploymentOptions().setInstances(config.http().instances()))
         .onSuccess(ingress::add));
     }

@@ -1,6 +1,8 @@
 package dev.parley;
 
 import dev.parley.bus.Addresses;
+import dev.parley.bus.RoomEvents;
+import io.vertx.core.buffer.Buffer;
 import dev.parley.bus.StoreClient;
 import dev.parley.bus.User;
 import dev.parley.support.Api;
@@ -151,17 +153,19 @@ class ClusterTest {
     String id = apiA.conversation(carol, "live");
     CompletableFuture<JsonObject> probe = new CompletableFuture<>();
     CompletableFuture<JsonObject> event = new CompletableFuture<>();
-    MessageConsumer<JsonObject> consumer = b.vertx().eventBus().<JsonObject>consumer(Addresses.roomAddress(id), m -> {
-      if ("probe".equals(m.body().getString("type"))) {
-        probe.complete(m.body());
+    // Room events travel as the encoded frame, with the type (and seq) in headers.
+    MessageConsumer<Buffer> consumer = b.vertx().eventBus().<Buffer>consumer(Addresses.roomAddress(id), m -> {
+      if ("probe".equals(m.headers().get(RoomEvents.TYPE_HEADER))) {
+        probe.complete(new JsonObject(m.body()));
       } else {
-        event.complete(m.body());
+        assertEquals("1", m.headers().get(RoomEvents.SEQ_HEADER));
+        event.complete(new JsonObject(m.body()));
       }
     });
     consumer.completion().await();
     // The registration reaches node A's view of the cluster asynchronously: publish probes until one arrives.
-    long timer = a.vertx().setPeriodic(0, 50, t -> a.vertx().eventBus()
-      .publish(Addresses.roomAddress(id), new JsonObject().put("type", "probe")));
+    long timer = a.vertx().setPeriodic(0, 50, t -> RoomEvents.publish(a.vertx().eventBus(), id,
+      new JsonObject().put("type", "probe")));
     probe.get(20, TimeUnit.SECONDS);
     a.vertx().cancelTimer(timer);
 

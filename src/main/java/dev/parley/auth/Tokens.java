@@ -82,7 +82,7 @@ public final class Tokens {
         }
         JsonArray roles = claims.getJsonArray(ROLES, new JsonArray());
         return Future.succeededFuture(new AuthenticatedUser(claims.getString(SUBJECT), claims.getString(EMAIL),
-          claims.getString(NAME), roles.stream().map(String::valueOf).toList()));
+          claims.getString(NAME), roles.stream().map(String::valueOf).toList(), claims.getLong(EXPIRES)));
       });
   }
 

@@ -10,14 +10,31 @@ import io.vertx.core.eventbus.ReplyException;
 public final class ParleyException extends RuntimeException {
 
   private final ErrorCode code;
+  private final Long retryAfterMs;
 
   public ParleyException(ErrorCode code, String message) {
+    this(code, message, null);
+  }
+
+  /** @param retryAfterMs when the client may try again (RATE_LIMIT), or null */
+  public ParleyException(ErrorCode code, String message, Long retryAfterMs) {
     super(message, null, false, false);
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 
   public ErrorCode code() {
     return code;
+  }
+
+  /** When the client may try again, for RATE_LIMIT; null otherwise. */
+  public Long retryAfterMs() {
+    return retryAfterMs;
+  }
+
+  public static ParleyException rateLimited(String what, long retryAfterMs) {
+    return new ParleyException(ErrorCode.RATE_LIMIT, "too many " + what + "; retry in " + retryAfterMs
+      + " ms", retryAfterMs);
   }
 
   public static ParleyException invalid(String message) {

@@ -1,22 +1,112 @@
 package dev.parley.bus;
 
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The events published on {@link Addresses#roomAddress(String)}. Each is the protocol v1 server frame that
- * clients receive, so a node can encode it once and write the same bytes to all its sockets.
+ * The events published on {@link Addresses#roomAddress(String)}. Each body is the protocol v1 server frame that
+ * clients receive, already encoded as JSON text (a {@link Buffer}), so a node writes the same bytes to all its
+ * sockets without decoding or encoding anything. The headers {@link #TYPE_HEADER} and {@link #SEQ_HEADER} say
+ * what the frame is without parsing it.
+ *
+ * <table>
+ *   <caption>room events</caption>
+ *   <tr><th>type</th><th>fields</th><th>when</th></tr>
+ *   <tr><td>message</td><td>the {@link ChatMessage} fields</td><td>a message was stored (after commit); has a seq</td></tr>
+ *   <tr><td>edited</td><td>the {@link ChatMessage} fields, with {@code editedAt}</td><td>a message was edited</td></tr>
+ *   <tr><td>deleted</td><td>the {@link ChatMessage} tombstone ({@code deleted: true})</td><td>a message was deleted</td></tr>
+ *   <tr><td>typing</td><td>conversationId, user {id, displayName}, typing, expiresInMs</td><td>ephemeral, never stored</td></tr>
+ *   <tr><td>presence</td><td>conversationId, user, state ({@code online}/{@code offline})</td><td>a user's first connection to the room / last one gone</td></tr>
+ *   <tr><td>read</td><td>conversationId, user, seq</td><td>a member's read marker moved</td></tr>
+ *   <tr><td>member</td><td>conversationId, user, change ({@code added}/{@code removed})</td><td>membership changed</td></tr>
+ *   <tr><td>conversation</td><td>conversationId, change ({@code updated}/{@code deleted}), conversation?</td><td>the room itself changed</td></tr>
+ * </table>
  */
 public final class RoomEvents {
 
   /** Every frame names its kind in this field. */
   public static final String TYPE = "type";
-  /** A message was stored: the {@link ChatMessage} fields, published after its transaction commits. */
+  public static final String TYPE_HEADER = "type";
+  /** The message's seq, on {@code message} events only. */
+  public static final String SEQ_HEADER = "seq";
+
   public static final String MESSAGE = "message";
+  public static final String EDITED = "edited";
+  public static final String DELETED = "deleted";
+  public static final String TYPING = "typing";
+  public static final String PRESENCE = "presence";
+  public static final String READ = "read";
+  public static final String MEMBER = "member";
+  public static final String CONVERSATION = "conversation";
+
+  public static final String CONVERSATION_ID = "conversationId";
+  public static final String USER = "user";
+  public static final String USER_ID = "id";
+  public static final String USER_NAME = "displayName";
+  public static final String STATE = "state";
+  public static final String ONLINE = "online";
+  public static final String OFFLINE = "offline";
+  public static final String SEQ = "seq";
+  public static final String CHANGE = "change";
+  public static final String ADDED = "added";
+  public static final String REMOVED = "removed";
+  public static final String UPDATED = "updated";
+  public static final String EXPIRES_IN_MS = "expiresInMs";
 
   private RoomEvents() {
   }
 
+  /** The {@code user} object of frames: who, as other members may see them. */
+  public static JsonObject user(String id, String displayName) {
+    return new JsonObject().put(USER_ID, id).put(USER_NAME, displayName);
+  }
+
   public static JsonObject message(ChatMessage message) {
     return message.toJson().put(TYPE, MESSAGE);
+  }
+
+  public static JsonObject changed(String type, ChatMessage message) {
+    return message.toJson().put(TYPE, type);
+  }
+
+  public static JsonObject typing(String conversationId, JsonObject user, boolean typing, long expiresInMs) {
+    return new JsonObject().put(TYPE, TYPING).put(CONVERSATION_ID, conversationId).put(USER, user)
+      .put(TYPING, typing).put(EXPIRES_IN_MS, expiresInMs);
+  }
+
+  public static JsonObject presence(String conversationId, JsonObject user, boolean online) {
+    return new JsonObject().put(TYPE, PRESENCE).put(CONVERSATION_ID, conversationId).put(USER, user)
+      .put(STATE, online ? ONLINE : OFFLINE);
+  }
+
+  public static JsonObject read(String conversationId, JsonObject user, long seq) {
+    return new JsonObject().put(TYPE, READ).put(CONVERSATION_ID, conversationId).put(USER, user).put(SEQ, seq);
+  }
+
+  public static JsonObject member(String conversationId, JsonObject user, String change) {
+    return new JsonObject().put(TYPE, MEMBER).put(CONVERSATION_ID, conversationId).put(USER, user).put(CHANGE, change);
+  }
+
+  public static JsonObject conversation(String conversationId, String change) {
+    return new JsonObject().put(TYPE, CONVERSATION).put(CONVERSATION_ID, conversationId).put(CHANGE, change);
+  }
+
+  /** Publishes a frame to its room: encoded once here, with its type (and seq, for messages) in headers. */
+  public static void publish(EventBus bus, String conversationId, JsonObject frame) {
+    DeliveryOptions options = new DeliveryOptions().addHeader(TYPE_HEADER, frame.getString(TYPE));
+    Long seq = MESSAGE.equals(frame.getString(TYPE)) ? frame.getLong(SEQ) : null;
+    if (seq != null) {
+      options.addHeader(SEQ_HEADER, Long.toString(seq));
+    }
+    bus.publish(Addresses.roomAddress(conversationId), frame.toBuffer(), options);
+  }
+
+  /** The seq of a received room event, 0 for events that have none. */
+  public static long seq(Message<?> event) {
+    String seq = event.headers().get(SEQ_HEADER);
+    return seq == null ? 0 : Long.parseLong(seq);
   }
 }

@@ -22,10 +22,18 @@ package dev.parley.bus;
  *   <tr><td>message.list</td><td>userId, conversationId, after?, before?, limit</td><td>{messages, hasMore}</td></tr>
  *   <tr><td>message.edit</td><td>userId, conversationId, messageId, content</td><td>{@link ChatMessage}; sender only</td></tr>
  *   <tr><td>message.delete</td><td>userId, conversationId, messageId</td><td>{@link ChatMessage} tombstone; sender or owner</td></tr>
+ *   <tr><td>member.read</td><td>userId, conversationId, seq</td><td>{lastReadSeq}: the member's read marker, moved forward
+ *       to seq (never back, never past the last message)</td></tr>
+ *   <tr><td>message.since</td><td>conversationId, after, limit</td><td>{messages, lastSeq}: up to limit messages after
+ *       the seq {@code after}, ascending, and the conversation's last seq. Trusted: no membership check (the
+ *       node's room fan-out uses it to fill gaps)</td></tr>
  *   <tr><td>ping</td><td>{}</td><td>{} once PostgreSQL answers</td></tr>
  * </table>
  *
- * <p>A stored message is published on {@link Addresses#roomAddress(String)} after its transaction commits.
+ * <p>Every change is published on {@link Addresses#roomAddress(String)} after its transaction commits: a stored
+ * message as {@code message}, an edit as {@code edited}, a deletion as {@code deleted}, a read marker as
+ * {@code read}, a membership change as {@code member}, a changed or deleted conversation as {@code conversation}
+ * (see {@link RoomEvents}).
  */
 public final class StoreApi {
 
@@ -43,6 +51,8 @@ public final class StoreApi {
   public static final String MESSAGE_LIST = "message.list";
   public static final String MESSAGE_EDIT = "message.edit";
   public static final String MESSAGE_DELETE = "message.delete";
+  public static final String MEMBER_READ = "member.read";
+  public static final String MESSAGE_SINCE = "message.since";
 
   public static final String USER_ID = "userId";
   public static final String USER = "user";
@@ -69,6 +79,9 @@ public final class StoreApi {
   public static final String MESSAGES = "messages";
   public static final String HAS_MORE = "hasMore";
   public static final String MESSAGE_ID = "messageId";
+  public static final String SEQ = "seq";
+  public static final String LAST_READ_SEQ = "lastReadSeq";
+  public static final String LAST_SEQ = "lastSeq";
 
   private StoreApi() {
   }

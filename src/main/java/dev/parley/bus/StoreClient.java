@@ -31,6 +31,10 @@ public final class StoreClient extends BusClient {
   public record Appended(ChatMessage message, boolean duplicate) {
   }
 
+  /** Messages after a seq, ascending, and the conversation's last seq when they were read. */
+  public record Since(List<ChatMessage> messages, long lastSeq) {
+  }
+
   /** A user and the hash to check a password against; never leaves the node that asked for it. */
   public record Credentials(User user, String passwordHash) {
   }
@@ -113,6 +117,17 @@ public final class StoreClient extends BusClient {
   public Future<ChatMessage> deleteMessage(String userId, String conversationId, String messageId) {
     return request(MESSAGE_DELETE, about(userId, conversationId).put(MESSAGE_ID, messageId))
       .map(ChatMessage::fromJson);
+  }
+
+  /** Moves the member's read marker forward to {@code seq}; answers the marker as stored. */
+  public Future<Long> markRead(String userId, String conversationId, long seq) {
+    return request(MEMBER_READ, about(userId, conversationId).put(SEQ, seq)).map(json -> json.getLong(LAST_READ_SEQ));
+  }
+
+  /** Trusted read for the node's own fan-out: no membership check. {@code limit} 0 reads only the last seq. */
+  public Future<Since> since(String conversationId, long after, int limit) {
+    return request(MESSAGE_SINCE, new JsonObject().put(CONVERSATION_ID, conversationId).put(AFTER, after).put(LIMIT, limit))
+      .map(json -> new Since(Json.list(json.getJsonArray(MESSAGES), ChatMessage::fromJson), json.getLong(LAST_SEQ)));
   }
 
   private static JsonObject about(String userId, String conversationId) {

@@ -30,6 +30,7 @@ public record ParleyConfig(
   int maxMessageChars,
   long busTimeoutMs,
   long shutdownGraceMs,
+  Realtime realtime,
   Assistant assistant) {
 
   /**
@@ -56,6 +57,30 @@ public record ParleyConfig(
   public record Cluster(boolean enabled, String host, int port, List<String> members, int eventBusPort) {
   }
 
+  /**
+   * The real-time surface: WebSocket protocol v1, SSE, presence, typing and rate limits (README, "Real time").
+   *
+   * @param pingIntervalMs     server heartbeat: a ping every interval; a peer silent for two intervals is closed
+   * @param authTimeoutMs      how long a socket that gave no token at the upgrade has to send its {@code auth} frame
+   * @param wsOrigins          browser origins allowed to open a socket; empty: any (non-browser clients send none)
+   * @param maxFrameBytes      a larger WebSocket frame or message closes the socket with 1009
+   * @param maxMessageBytes    message content over this many UTF-8 bytes is TOO_LARGE
+   * @param slowConsumerBytes  a socket that falls this far behind is closed with 4002
+   * @param slowConsumerMs     ... as is one whose write queue stays full this long
+   * @param resumeMaxMessages  the most messages one {@code join} with {@code lastSeq} replays
+   * @param presenceTtlMs      a connection not refreshed for this long is offline (a crashed node's users)
+   * @param typingTimeoutMs    a typing indicator not refreshed for this long ends by itself
+   * @param typingThrottleMs   at most one "typing" broadcast per user and room per this interval
+   * @param messagesPerMinute  user messages a user may send per minute, cluster-wide
+   * @param assistantPerMinute assistant requests a user may make per minute, cluster-wide
+   * @param rateLimitFailOpen  true: while Redis is unusable, limits let everything through; false: refuse
+   */
+  public record Realtime(long pingIntervalMs, long authTimeoutMs, List<String> wsOrigins, int maxFrameBytes,
+                         int maxMessageBytes, long slowConsumerBytes, long slowConsumerMs, int resumeMaxMessages,
+                         long presenceTtlMs, long typingTimeoutMs, long typingThrottleMs, int messagesPerMinute,
+                         int assistantPerMinute, boolean rateLimitFailOpen) {
+  }
+
   public record Assistant(String provider, String openaiBaseUrl, String openaiApiKey, String anthropicBaseUrl,
                           String anthropicApiKey, String chatModel, String ragServiceUrl) {
   }
@@ -72,6 +97,9 @@ public record ParleyConfig(
     "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_EXPIRY_SECONDS", "BCRYPT_COST",
     "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_MEMBERS", "EVENTBUS_PORT",
     "ROLES", "NODE_NAME", "MAX_MESSAGE_CHARS", "BUS_TIMEOUT_MS", "SHUTDOWN_GRACE_MS",
+    "WS_PING_INTERVAL_MS", "WS_AUTH_TIMEOUT_MS", "WS_ORIGINS", "WS_MAX_FRAME_BYTES", "MAX_MESSAGE_BYTES",
+    "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "TYPING_TIMEOUT_MS",
+    "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
     "ASSISTANT_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
     "CHAT_MODEL", "RAG_SERVICE_URL");
 
@@ -82,7 +110,7 @@ public record ParleyConfig(
   public ParleyConfig resolved(String databaseUrl, String redisUrl, String jwtSecret, String nodeName) {
     return new ParleyConfig(http, dataDir, databaseUrl,
       dbPoolSize, redisUrl, new Auth(jwtSecret, auth.issuer, auth.audience, auth.expirySeconds, auth.bcryptCost),
-      cluster, roles, nodeName, maxMessageChars, busTimeoutMs, shutdownGraceMs, assistant);
+      cluster, roles, nodeName, maxMessageChars, busTimeoutMs, shutdownGraceMs, realtime, assistant);
   }
 
   public boolean hasRole(String role) {
@@ -97,7 +125,7 @@ public record ParleyConfig(
       in.integer("PORT", 8080, 0, 65535),
       in.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
       in.longValue("MAX_BODY_BYTES", 1_048_576, 1024, 1L << 30),
-      in.list("CORS_ORIGINS").stream().map(ParleyConfig::origin).toList());
+      in.list("CORS_ORIGINS").stream().map(origin -> origin("CORS_ORIGINS", origin)).toList());
     String secret = in.string("JWT_SECRET", null);
     if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
       throw new ConfigException("JWT_SECRET", "must be at least 32 bytes long, it has "
@@ -138,6 +166,21 @@ public record ParleyConfig(
       in.string("ANTHROPIC_API_KEY", null),
       in.string("CHAT_MODEL", null),
       in.url("RAG_SERVICE_URL", null, "http", "https"));
+    Realtime realtime = new Realtime(
+      in.longValue("WS_PING_INTERVAL_MS", 30_000, 100, 3_600_000),
+      in.longValue("WS_AUTH_TIMEOUT_MS", 5_000, 100, 600_000),
+      in.list("WS_ORIGINS").stream().map(origin -> origin("WS_ORIGINS", origin)).toList(),
+      in.integer("WS_MAX_FRAME_BYTES", 65_536, 1024, 16 * 1024 * 1024),
+      in.integer("MAX_MESSAGE_BYTES", 16_384, 16, 4 * 1024 * 1024),
+      in.longValue("WS_SLOW_CONSUMER_BYTES", 1_048_576, 4096, 1L << 30),
+      in.longValue("WS_SLOW_CONSUMER_MS", 10_000, 100, 600_000),
+      in.integer("RESUME_MAX_MESSAGES", 1000, 1, 100_000),
+      in.longValue("PRESENCE_TTL_MS", 20_000, 1000, 3_600_000),
+      in.longValue("TYPING_TIMEOUT_MS", 5_000, 100, 600_000),
+      in.longValue("TYPING_THROTTLE_MS", 1_000, 0, 600_000),
+      in.integer("RATE_LIMIT_MESSAGES_PER_MIN", 120, 1, 1_000_000),
+      in.integer("RATE_LIMIT_ASSISTANT_PER_MIN", 10, 1, 1_000_000),
+      in.bool("RATE_LIMIT_FAIL_OPEN", true));
     return new ParleyConfig(
       http,
       Path.of(in.string("DATA_DIR", "./data")).toAbsolutePath().normalize(),
@@ -151,15 +194,16 @@ public record ParleyConfig(
       in.integer("MAX_MESSAGE_CHARS", 8000, 1, 1_000_000),
       in.longValue("BUS_TIMEOUT_MS", 10_000, 100, 600_000),
       in.longValue("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+      realtime,
       assistant);
   }
 
   /** {@code *}, or an origin as browsers send it: scheme, host and optional port, nothing else. */
-  private static String origin(String value) {
+  private static String origin(String key, String value) {
     if (value.equals("*") || value.matches("https?://[A-Za-z0-9.\\-]+(:[0-9]{1,5})?")) {
       return value;
     }
-    throw new ConfigException("CORS_ORIGINS", "'" + value + "' is not an origin such as https://app.example.org");
+    throw new ConfigException(key, "'" + value + "' is not an origin such as https://app.example.org");
   }
 
   private static String hostPort(String key, String value) {

@@ -5,6 +5,8 @@ import dev.parley.bus.Conversation;
 import dev.parley.bus.Json;
 import dev.parley.bus.Member;
 import dev.parley.bus.ParleyException;
+import dev.parley.bus.PresenceApi;
+import dev.parley.bus.PresenceClient;
 import dev.parley.bus.StoreClient;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -26,11 +28,15 @@ final class ConversationRoutes {
   private static final String DEFAULT_TITLE = "New conversation";
 
   private final StoreClient store;
+  private final PresenceClient presence;
   private final int maxMessageChars;
+  private final int maxMessageBytes;
 
-  ConversationRoutes(StoreClient store, int maxMessageChars) {
+  ConversationRoutes(StoreClient store, PresenceClient presence, int maxMessageChars, int maxMessageBytes) {
     this.store = store;
+    this.presence = presence;
     this.maxMessageChars = maxMessageChars;
+    this.maxMessageBytes = maxMessageBytes;
   }
 
   void mount(Router router, Authenticator authenticated) {
@@ -43,6 +49,8 @@ final class ConversationRoutes {
     router.post(ONE + "/members").handler(authenticated).handler(this::addMember);
     router.delete(ONE + "/members").handler(authenticated).handler(this::removeMember);
     router.delete(ONE + "/members/:" + USER_ID).handler(authenticated).handler(this::removeMember);
+    router.get(ONE + "/presence").handler(authenticated).handler(this::presence);
+    router.post(ONE + "/read").handler(authenticated).handler(this::read);
     router.get(ONE + "/messages").handler(authenticated).handler(this::messages);
     router.post(ONE + "/messages").handler(authenticated).handler(this::post);
     router.patch(ONE + "/messages/:" + MESSAGE_ID).handler(authenticated).handler(this::edit);
@@ -116,6 +124,25 @@ final class ConversationRoutes {
     Responses.noContent(ctx, store.removeMember(me(ctx), conversationId(ctx), member));
   }
 
+  /** Who is online in the room, cluster-wide: {@code {users: [{id, displayName, connections}]}}. */
+  private void presence(RoutingContext ctx) {
+    String id = conversationId(ctx);
+    Responses.reply(ctx, 200, store.conversation(me(ctx), id)
+      .compose(member -> presence.list(id))
+      .map(users -> new JsonObject().put(PresenceApi.USERS, users)));
+  }
+
+  /** {@code {seq}}: moves the caller's read marker forward; answers {@code {lastReadSeq}}. */
+  private void read(RoutingContext ctx) {
+    JsonObject body = Inputs.body(ctx, false);
+    Object seq = body.getValue(SEQ);
+    if (!(seq instanceof Number number) || number.longValue() < 0 || number.doubleValue() != number.longValue()) {
+      throw ParleyException.invalid(SEQ + " must be a whole number of at least 0");
+    }
+    Responses.reply(ctx, 200, store.markRead(me(ctx), conversationId(ctx), number.longValue())
+      .map(marker -> new JsonObject().put(LAST_READ_SEQ, marker)));
+  }
+
   private void messages(RoutingContext ctx) {
     Long after = Inputs.queryLong(ctx, AFTER, 0, Long.MAX_VALUE);
     Long before = Inputs.queryLong(ctx, BEFORE, 1, Long.MAX_VALUE);
@@ -125,11 +152,12 @@ final class ConversationRoutes {
 
   private void post(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    String content = Inputs.content(body, CONTENT, maxMessageChars);
+    String content = Inputs.content(body, CONTENT, maxMessageChars, maxMessageBytes);
     String clientMsgId = Inputs.string(body, CLIENT_MSG_ID, false, MAX_CLIENT_MSG_ID);
     JsonObject metadata = Inputs.metadata(body, METADATA);
-    Future<StoreClient.Appended> appended = store.append(conversationId(ctx), me(ctx), ChatMessage.ROLE_USER, content,
-      metadata == null ? new JsonObject() : metadata, clientMsgId);
+    Future<StoreClient.Appended> appended = presence.checkRate(PresenceApi.KIND_MESSAGE, me(ctx))
+      .compose(allowed -> store.append(conversationId(ctx), me(ctx), ChatMessage.ROLE_USER, content,
+        metadata == null ? new JsonObject() : metadata, clientMsgId));
     appended.onComplete(done -> {
       if (done.succeeded()) {
         // A retry answers 200 with the original message; the first store answers 201.
@@ -142,7 +170,7 @@ final class ConversationRoutes {
 
   private void edit(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    String content = Inputs.content(body, CONTENT, maxMessageChars);
+    String content = Inputs.content(body, CONTENT, maxMessageChars, maxMessageBytes);
     Responses.reply(ctx, 200, store.editMessage(me(ctx), conversationId(ctx), ctx.pathParam(MESSAGE_ID), content)
       .map(ChatMessage::toJson));
   }

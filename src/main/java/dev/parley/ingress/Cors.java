@@ -43,7 +43,8 @@ final class Cors implements Handler<RoutingContext> {
     }
   }
 
-  private static boolean sameOrigin(HttpServerRequest request, String origin) {
+  /** Whether {@code origin} is the node's own, as the request reached it (the web client it serves). */
+  static boolean sameOrigin(HttpServerRequest request, String origin) {
     HostAndPort authority = request.authority();
     if (authority == null) {
       return false;

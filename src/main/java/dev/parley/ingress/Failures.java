@@ -25,7 +25,7 @@ final class Failures {
   static void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof ParleyException parley) {
-      send(ctx, parley.code().httpStatus, parley.code(), parley.getMessage());
+      send(ctx, parley);
       return;
     }
     int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
@@ -37,7 +37,7 @@ final class Failures {
       if (mapped.code() == ErrorCode.INTERNAL) {
         LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
       }
-      send(ctx, mapped.code().httpStatus, mapped.code(), mapped.getMessage());
+      send(ctx, mapped);
       return;
     }
     switch (status) {
@@ -58,14 +58,30 @@ final class Failures {
     send(ctx, 404, ErrorCode.NOT_FOUND, "no such resource");
   }
 
+  /** A Parley failure with its status; RATE_LIMIT also says when to retry, in the body and {@code Retry-After}. */
+  private static void send(RoutingContext ctx, ParleyException failure) {
+    if (failure.retryAfterMs() != null && !ctx.response().headWritten()) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (failure.retryAfterMs() + 999) / 1000)));
+    }
+    send(ctx, failure.code().httpStatus, failure.code(), failure.getMessage(), failure.retryAfterMs());
+  }
+
   static void send(RoutingContext ctx, int status, ErrorCode code, String message) {
+    send(ctx, status, code, message, null);
+  }
+
+  private static void send(RoutingContext ctx, int status, ErrorCode code, String message, Long retryAfterMs) {
     HttpServerResponse response = ctx.response();
     if (response.headWritten()) {
       // Too late for an error body: end the exchange so the client does not wait forever.
       response.reset();
       return;
     }
-    JsonObject body = new JsonObject().put("error", new JsonObject().put("code", code.name()).put("message", message));
+    JsonObject error = new JsonObject().put("code", code.name()).put("message", message);
+    if (retryAfterMs != null) {
+      error.put("retryAfterMs", retryAfterMs);
+    }
+    JsonObject body = new JsonObject().put("error", error);
     response.setStatusCode(status)
       .setStatusMessage(HttpResponseStatus.valueOf(status).reasonPhrase())
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

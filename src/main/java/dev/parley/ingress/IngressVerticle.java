@@ -2,8 +2,8 @@ package dev.parley.ingress;
 
 import dev.parley.auth.Passwords;
 import dev.parley.auth.Tokens;
-import dev.parley.bus.Addresses;
 import dev.parley.bus.BusClient;
+import dev.parley.bus.PresenceClient;
 import dev.parley.bus.StoreClient;
 import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
@@ -22,6 +22,7 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -36,25 +37,53 @@ public final class IngressVerticle extends VerticleBase {
   private final Passwords passwords;
   private final BooleanSupplier clusterUsable;
   private final AtomicInteger boundPort;
+  private final Node node;
   private HttpServer server;
+  private Realtime realtime;
+
+  /**
+   * What the ingress instances of one node share: the room fan-out (one consumer per room per node) and its
+   * counters. Build it once per node, before deploying the instances.
+   */
+  public static final class Node {
+    final RoomHub hub;
+    final AtomicLong slowConsumers = new AtomicLong();
+
+    public Node(io.vertx.core.Vertx vertx, ParleyConfig config) {
+      this.hub = new RoomHub(vertx, new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs()));
+    }
+
+    /** How many rooms have local subscribers on this node. */
+    public Future<Integer> rooms() {
+      return hub.roomCount();
+    }
+
+    /** How many sockets and streams were closed for reading too slowly. */
+    public long slowConsumersClosed() {
+      return slowConsumers.get();
+    }
+  }
 
   /**
    * @param clusterUsable whether this node is a live member of its cluster; null when not clustered
    * @param boundPort     receives the port actually bound (the configured one, or the one picked for port 0)
+   * @param node          shared by the node's instances
    */
   public IngressVerticle(ParleyConfig config, Passwords passwords, BooleanSupplier clusterUsable,
-                         AtomicInteger boundPort) {
+                         AtomicInteger boundPort, Node node) {
     this.config = config;
     this.passwords = passwords;
     this.clusterUsable = clusterUsable;
     this.boundPort = boundPort;
+    this.node = node;
   }
 
   @Override
   public Future<?> start() {
     long timeout = config.busTimeoutMs();
     StoreClient store = new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), timeout);
-    BusClient presence = new BusClient(vertx, Addresses.PRESENCE, config.hasRole(ParleyConfig.ROLE_PRESENCE), timeout);
+    PresenceClient presence = new PresenceClient(vertx, config.hasRole(ParleyConfig.ROLE_PRESENCE), timeout,
+      config.realtime().rateLimitFailOpen());
     Tokens tokens = new Tokens(vertx, config.auth(), config.auth().jwtSecret());
     Authenticator authenticated = new Authenticator(tokens);
 
@@ -64,9 +93,12 @@ public final class IngressVerticle extends VerticleBase {
     if (!config.http().corsOrigins().isEmpty()) {
       router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
+    realtime = new Realtime(vertx, config, node.hub, store, presence, tokens, node.slowConsumers);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
+    realtime.mount(router);
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
-    new ConversationRoutes(store, config.maxMessageChars()).mount(router, authenticated);
+    new ConversationRoutes(store, presence, config.maxMessageChars(), config.realtime().maxMessageBytes())
+      .mount(router, authenticated);
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::notFound);
     router.errorHandler(405, Failures::handle);
@@ -74,19 +106,37 @@ public final class IngressVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
-        .setCompressionSupported(true))
+        .setCompressionSupported(true)
+        // Messages over the limit are closed with 1009 (ChatSocket); a single frame 16 times over it is not even
+        // read: the connection is dropped at once.
+        .setMaxWebSocketFrameSize(config.realtime().maxFrameBytes() * 16)
+        .setMaxWebSocketMessageSize(config.realtime().maxFrameBytes())
+        // Compressed sockets would each deflate every event again (no more "encode once per node"), and
+        // inflating what clients send is a door to compression bombs.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false))
       .requestHandler(router);
     return server.listen()
-      .onSuccess(bound -> boundPort.set(bound.actualPort()))
+      .onSuccess(bound -> {
+        boundPort.set(bound.actualPort());
+        realtime.start();
+      })
       .recover(failure -> Future.failedFuture(new ConfigException(
         failure instanceof UnknownHostException ? "HOST" : "PORT",
         "cannot listen on " + config.http().host() + ":" + config.http().port() + ": " + failure.getMessage())));
   }
 
-  /** Stops accepting, lets in-flight requests finish within the grace period, then closes. */
+  /**
+   * Sockets first: each finishes its messages in flight, is closed with 1012 and leaves its rooms; then the server
+   * stops accepting and lets in-flight requests finish within the grace period.
+   */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown(config.shutdownGraceMs(), TimeUnit.MILLISECONDS);
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    return realtime.shutdown(config.shutdownGraceMs())
+      .eventually(() -> server.shutdown(config.shutdownGraceMs(), TimeUnit.MILLISECONDS));
   }
 
   private HealthCheckHandler liveness() {

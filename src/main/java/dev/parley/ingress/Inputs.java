@@ -7,6 +7,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /**
@@ -100,8 +101,11 @@ final class Inputs {
     return text.codePointCount(0, text.length());
   }
 
-  /** Message content: kept as written (not trimmed), must not be blank, and over the limit is TOO_LARGE. */
-  static String content(JsonObject body, String field, int maxChars) {
+  /**
+   * Message content: kept as written (not trimmed), must not be blank, and over either limit is TOO_LARGE:
+   * {@code maxChars} as people count characters, {@code maxBytes} as UTF-8 stores them.
+   */
+  static String content(JsonObject body, String field, int maxChars, int maxBytes) {
     Object value = body.getValue(field);
     if (!(value instanceof String content)) {
       throw ParleyException.invalid(value == null ? field + " is required" : field + " must be a string");
@@ -112,6 +116,10 @@ final class Inputs {
     storable(field, content);
     if (length(content) > maxChars) {
       throw new ParleyException(ErrorCode.TOO_LARGE, field + " must be at most " + maxChars + " characters");
+    }
+    // A UTF-8 character takes at most 4 bytes (a UTF-16 unit at most 3): count only when it could matter.
+    if ((long) content.length() * 3 > maxBytes && content.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
+      throw new ParleyException(ErrorCode.TOO_LARGE, field + " must be at most " + maxBytes + " bytes of UTF-8");
     }
     return content;
   }

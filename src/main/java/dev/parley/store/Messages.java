@@ -6,6 +6,7 @@ import dev.parley.bus.Member;
 import dev.parley.bus.ParleyException;
 import dev.parley.bus.StoreClient.Appended;
 import dev.parley.bus.StoreClient.MessagePage;
+import dev.parley.bus.StoreClient.Since;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -51,6 +52,13 @@ final class Messages {
     + "WHERE conversation_id = $1 AND id = $2 AND sender_id = $4 AND deleted_at IS NULL";
   private static final String DELETE = "UPDATE messages SET content = '', metadata = '{}'::jsonb, deleted_at = now() "
     + "WHERE conversation_id = $1 AND id = $2";
+
+  private static final String LAST_SEQ = "SELECT last_seq FROM conversations WHERE id = $1 AND deleted_at IS NULL";
+  /** Moves the marker forward only, and never past the last message; proves membership in the same statement. */
+  private static final String READ = "UPDATE conversation_members m "
+    + "SET last_read_seq = GREATEST(m.last_read_seq, LEAST($3, c.last_seq)) FROM conversations c, users u "
+    + "WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id AND c.deleted_at IS NULL "
+    + "AND u.id = m.user_id RETURNING m.last_read_seq, u.display_name";
 
   private final Pool pool;
 
@@ -113,6 +121,24 @@ final class Messages {
       Collections.reverse(page);
     }
     return new MessagePage(page, more);
+  }
+
+  /** Up to {@code limit} messages after {@code after}, and the conversation's last seq, read in that order. */
+  Future<Since> since(UUID conversation, long after, int limit) {
+    return pool.preparedQuery(LAST_SEQ).execute(Tuple.of(conversation)).compose(rows -> {
+      long last = Users.single(rows, "conversation").getLong("last_seq");
+      if (limit == 0 || after >= last) {
+        return Future.succeededFuture(new Since(List.of(), last));
+      }
+      return pool.preparedQuery(AFTER).execute(Tuple.of(conversation, after, Long.MAX_VALUE, limit))
+        .map(messages -> new Since(page(messages, limit, false).messages(), last));
+    });
+  }
+
+  /** The member's read marker after moving it to {@code seq}, and the member's name. */
+  Future<Row> markRead(UUID actor, UUID conversation, long seq) {
+    return pool.preparedQuery(READ).execute(Tuple.of(conversation, actor, seq))
+      .map(rows -> Users.single(rows, "conversation"));
   }
 
   /** Only the sender edits a message; a deleted message cannot be edited. */

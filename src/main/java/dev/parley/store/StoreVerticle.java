@@ -4,6 +4,7 @@ import dev.parley.bus.Addresses;
 import dev.parley.bus.ChatMessage;
 import dev.parley.bus.Conversation;
 import dev.parley.bus.ErrorCode;
+import dev.parley.bus.Json;
 import dev.parley.bus.ParleyException;
 import dev.parley.bus.RoomEvents;
 import dev.parley.config.ConfigException;
@@ -34,6 +35,8 @@ public final class StoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
   /** SQLSTATE class 22: data exceptions. */
   private static final String DATA_EXCEPTION = "22";
+  /** The most messages one {@code message.since} answers: bus messages stay a few MB at most. */
+  private static final int MAX_SINCE = 500;
 
   private final ParleyConfig config;
   private Pool pool;
@@ -109,21 +112,71 @@ public final class StoreVerticle extends VerticleBase {
       case CONVERSATION_GET -> conversations.get(actor(request), conversation(request)).map(Conversation::toJson);
       case CONVERSATION_UPDATE -> conversations.update(actor(request), conversation(request), request.getString(TITLE),
         request.getString(ASSISTANT_MODE) == null ? null : mode(request.getString(ASSISTANT_MODE)),
-        request.getJsonObject(METADATA)).map(Conversation::toJson);
-      case CONVERSATION_DELETE -> conversations.delete(actor(request), conversation(request));
+        request.getJsonObject(METADATA)).map(updated -> {
+          publish(updated.id(), RoomEvents.conversation(updated.id(), RoomEvents.UPDATED));
+          return updated.toJson();
+        });
+      case CONVERSATION_DELETE -> conversations.delete(actor(request), conversation(request))
+        .andThen(done -> publishIfDone(done, conversation(request),
+          RoomEvents.conversation(conversation(request).toString(), RoomEvents.DELETED)));
       case MEMBER_ADD -> conversations.addMember(actor(request), conversation(request), request.getString(MEMBER_ID),
-        request.getString(MEMBER_ID) == null ? Requests.required(request, EMAIL) : null).map(member -> member.toJson());
-      case MEMBER_REMOVE -> conversations.removeMember(actor(request), conversation(request),
-        Requests.id(request, MEMBER_ID, "member"));
+        request.getString(MEMBER_ID) == null ? Requests.required(request, EMAIL) : null).map(member -> {
+          publish(conversation(request).toString(), RoomEvents.member(conversation(request).toString(),
+            RoomEvents.user(member.userId(), member.displayName()), RoomEvents.ADDED));
+          return member.toJson();
+        });
+      case MEMBER_REMOVE -> {
+        UUID member = Requests.id(request, MEMBER_ID, "member");
+        yield conversations.removeMember(actor(request), conversation(request), member)
+          .andThen(done -> publishIfDone(done, conversation(request), RoomEvents.member(conversation(request).toString(),
+            RoomEvents.user(member.toString(), null), RoomEvents.REMOVED)));
+      }
+      case MEMBER_READ -> read(request);
       case MESSAGE_APPEND -> append(request);
       case MESSAGE_LIST -> messages.list(actor(request), conversation(request), request.getLong(AFTER),
         request.getLong(BEFORE), limit(request)).map(page -> page.toJson());
+      case MESSAGE_SINCE -> messages.since(conversation(request), request.getLong(AFTER, 0L),
+          Math.max(0, Math.min(MAX_SINCE, request.getInteger(LIMIT, 0))))
+        .map(since -> new JsonObject().put(MESSAGES, Json.array(since.messages(), ChatMessage::toJson))
+          .put(LAST_SEQ, since.lastSeq()));
       case MESSAGE_EDIT -> messages.edit(actor(request), conversation(request), messageId(request),
-        Requests.required(request, CONTENT)).map(edited -> edited.toJson());
+        Requests.required(request, CONTENT)).map(edited -> {
+          publish(edited.conversationId(), RoomEvents.changed(RoomEvents.EDITED, edited));
+          return edited.toJson();
+        });
       case MESSAGE_DELETE -> messages.delete(actor(request), conversation(request), messageId(request))
-        .map(deleted -> deleted.toJson());
+        .map(deleted -> {
+          publish(deleted.conversationId(), RoomEvents.changed(RoomEvents.DELETED, deleted));
+          return deleted.toJson();
+        });
       default -> Future.failedFuture(ParleyException.invalid("unknown store action '" + action + "'"));
     };
+  }
+
+  private Future<JsonObject> read(JsonObject request) {
+    UUID conversation = conversation(request);
+    UUID actor = actor(request);
+    Long seq = request.getLong(SEQ);
+    if (seq == null || seq < 0) {
+      throw ParleyException.invalid(SEQ + " must be a whole number of at least 0");
+    }
+    return messages.markRead(actor, conversation, seq).map(row -> {
+      long marker = row.getLong("last_read_seq");
+      publish(conversation.toString(), RoomEvents.read(conversation.toString(),
+        RoomEvents.user(actor.toString(), row.getString("display_name")), marker));
+      return new JsonObject().put(LAST_READ_SEQ, marker);
+    });
+  }
+
+  /** Every change reaches the room only after its transaction committed. */
+  private void publish(String conversationId, JsonObject frame) {
+    RoomEvents.publish(vertx.eventBus(), conversationId, frame);
+  }
+
+  private void publishIfDone(io.vertx.core.AsyncResult<?> done, UUID conversation, JsonObject frame) {
+    if (done.succeeded()) {
+      publish(conversation.toString(), frame);
+    }
   }
 
   private Future<JsonObject> append(JsonObject request) {
@@ -146,7 +199,7 @@ public final class StoreVerticle extends VerticleBase {
       .map(appended -> {
         if (!appended.duplicate()) {
           // Published only after commit, so every member sees exactly what was acknowledged.
-          vertx.eventBus().publish(Addresses.roomAddress(conversation.toString()), RoomEvents.message(appended.message()));
+          publish(conversation.toString(), RoomEvents.message(appended.message()));
         }
         return new JsonObject().put(MESSAGE, appended.message().toJson()).put(DUPLICATE, appended.duplicate());
       });

@@ -1,0 +1,66 @@
+package dev.parley.bus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static dev.parley.bus.PresenceApi.*;
+
+/** The typed face of {@link Addresses#PRESENCE}. */
+public final class PresenceClient extends BusClient {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PresenceClient.class);
+
+  private final boolean failOpen;
+
+  /** @param failOpen whether a rate check that cannot reach Redis lets the action through */
+  public PresenceClient(Vertx vertx, boolean preferLocal, long timeoutMs, boolean failOpen) {
+    super(vertx, Addresses.PRESENCE, preferLocal, timeoutMs);
+    this.failOpen = failOpen;
+  }
+
+  public Future<Void> connect(String conversationId, String connectionId, JsonObject user) {
+    return request(CONNECT, new JsonObject().put(CONVERSATION_ID, conversationId).put(CONNECTION_ID, connectionId)
+      .put(USER, user)).mapEmpty();
+  }
+
+  public Future<Void> disconnect(String conversationId, String connectionId) {
+    return request(DISCONNECT, new JsonObject().put(CONVERSATION_ID, conversationId).put(CONNECTION_ID, connectionId))
+      .mapEmpty();
+  }
+
+  /** @param connections [{conversationId, connectionId, user}] */
+  public Future<Void> refresh(JsonArray connections) {
+    return request(REFRESH, new JsonObject().put(CONNECTIONS, connections)).mapEmpty();
+  }
+
+  /** The users online in a room: [{id, displayName, connections}]. */
+  public Future<JsonArray> list(String conversationId) {
+    return request(LIST, new JsonObject().put(CONVERSATION_ID, conversationId))
+      .map(reply -> reply.getJsonArray(USERS, new JsonArray()));
+  }
+
+  /**
+   * Succeeds when {@code userId} may do one more action of {@code kind}; fails with RATE_LIMIT (carrying
+   * {@code retryAfterMs}) when over the limit. When the limiter itself is unusable the configured policy
+   * decides: fail open lets the action through, fail closed refuses it as RATE_LIMIT.
+   */
+  public Future<Void> checkRate(String kind, String userId) {
+    return request(RATE_CHECK, new JsonObject().put(KIND, kind).put(USER_ID, userId)).transform(done -> {
+      if (done.succeeded()) {
+        JsonObject reply = done.result();
+        return reply.getBoolean(ALLOWED, true) ? Future.succeededFuture()
+          : Future.failedFuture(ParleyException.rateLimited(KIND_MESSAGE.equals(kind) ? "messages" : "assistant requests", reply.getLong(RETRY_AFTER_MS, 1000L)));
+      }
+      if (failOpen) {
+        LOG.debug("rate limiter unusable, letting a {} through: {}", kind, done.cause().getMessage());
+        return Future.succeededFuture();
+      }
+      return Future.failedFuture(new ParleyException(ErrorCode.RATE_LIMIT,
+        "the rate limiter is unavailable; try again shortly", 1000L));
+    });
+  }
+}

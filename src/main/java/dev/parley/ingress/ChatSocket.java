@@ -1,0 +1,342 @@
+package dev.parley.ingress;
+
+import dev.parley.auth.AuthenticatedUser;
+import dev.parley.bus.ChatMessage;
+import dev.parley.bus.ErrorCode;
+import dev.parley.bus.ParleyException;
+import dev.parley.bus.PresenceApi;
+import dev.parley.bus.StoreClient;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A WebSocket speaking protocol v1: reads client frames, answers them, and writes room events. A bad frame
+ * gets an {@code error} frame and the socket stays open; nothing of a bad frame is stored.
+ */
+final class ChatSocket extends Session {
+
+  private static final int MAX_ID = 64;
+  private static final int MAX_CLIENT_MSG_ID = 64;
+  private static final String DEFAULT_TITLE = "New conversation";
+  private static final String MODE_FOR_NEW = "always";
+
+  private final ServerWebSocket ws;
+  private final String initialRoom;
+  private final Long initialLastSeq;
+  private long lastSeen = System.currentTimeMillis();
+  private long authTimer = -1;
+  private long expiryTimer = -1;
+  private int inFlight;
+  private boolean draining;
+  private Promise<Void> idle;
+
+  ChatSocket(Realtime realtime, Context context, ServerWebSocket ws, AuthenticatedUser user, String initialRoom,
+             Long initialLastSeq) {
+    super(realtime, context);
+    this.ws = ws;
+    this.user = user;
+    this.initialRoom = initialRoom;
+    this.initialLastSeq = initialLastSeq;
+  }
+
+  void start() {
+    ws.textMessageHandler(this::onText);
+    ws.binaryMessageHandler(binary -> {
+      lastSeen = System.currentTimeMillis();
+      writeFrame(Frames.error(ErrorCode.INVALID_INPUT, "binary frames are not part of the protocol: send JSON text"));
+    });
+    ws.pongHandler(pong -> lastSeen = System.currentTimeMillis());
+    ws.drainHandler(v -> drained());
+    ws.exceptionHandler(failure -> {
+      // Vert.x refuses a message over WS_MAX_FRAME_BYTES with this exception and drops it; the socket closes.
+      if (failure instanceof IllegalStateException && String.valueOf(failure.getMessage()).contains("max message size")) {
+        close(Frames.CLOSE_TOO_BIG, "frame larger than " + realtime.config().maxFrameBytes() + " bytes");
+      } else {
+        realtime.logDebug("socket " + connectionId + " failed: " + failure.getMessage());
+      }
+    });
+    ws.closeHandler(v -> onClose());
+    if (user != null) {
+      authenticated(user);
+    } else {
+      authTimer = realtime.vertx().setTimer(realtime.config().authTimeoutMs(), t -> {
+        authTimer = -1;
+        if (user == null) {
+          unauthenticated("no auth frame within " + realtime.config().authTimeoutMs() + " ms");
+        }
+      });
+    }
+  }
+
+  private void authenticated(AuthenticatedUser verified) {
+    user = verified;
+    if (authTimer >= 0) {
+      realtime.vertx().cancelTimer(authTimer);
+      authTimer = -1;
+    }
+    if (expiryTimer >= 0) {
+      realtime.vertx().cancelTimer(expiryTimer);
+    }
+    long untilExpiry = Math.max(0, verified.expiresAt() * 1000 - System.currentTimeMillis());
+    expiryTimer = realtime.vertx().setTimer(Math.max(1, untilExpiry), t -> {
+      expiryTimer = -1;
+      close(Frames.CLOSE_TOKEN_EXPIRED, "token expired: reconnect with a fresh one");
+    });
+    writeFrame(Frames.frame(Frames.CONNECTION)
+      .put("connectionId", connectionId)
+      .put("user", userJson().put("email", verified.email()))
+      .put("node", realtime.nodeName())
+      .put("heartbeatMs", realtime.config().pingIntervalMs())
+      .put("expiresAt", verified.expiresAt())
+      .put("protocol", 1));
+  }
+
+  private void unauthenticated(String why) {
+    writeFrame(Frames.error(ErrorCode.UNAUTHORIZED, why));
+    close(Frames.CLOSE_UNAUTHENTICATED, "unauthenticated");
+  }
+
+  private void onText(String text) {
+    lastSeen = System.currentTimeMillis();
+    if (closed || draining) {
+      return;
+    }
+    JsonObject frame;
+    try {
+      Object parsed = Json.decodeValue(text);
+      if (!(parsed instanceof JsonObject object)) {
+        writeFrame(Frames.error(ErrorCode.INVALID_INPUT, "a frame must be a JSON object with a type"));
+        return;
+      }
+      frame = object;
+    } catch (DecodeException e) {
+      writeFrame(Frames.error(ErrorCode.INVALID_INPUT, "the frame is not valid JSON"));
+      return;
+    }
+    Object type = frame.getValue(Frames.TYPE);
+    if (!(type instanceof String kind)) {
+      writeFrame(Frames.error(ErrorCode.INVALID_INPUT, "type is required and must be a string"));
+      return;
+    }
+    if (user == null && !Frames.AUTH.equals(kind)) {
+      unauthenticated("authenticate first: send {\"type\":\"auth\",\"token\":\"…\"}");
+      return;
+    }
+    String room = frame.getValue(Frames.CONVERSATION_ID) instanceof String id ? id : null;
+    String clientMsgId = frame.getValue(Frames.CLIENT_MSG_ID) instanceof String id ? id : null;
+    try {
+      dispatch(kind, frame);
+    } catch (RuntimeException e) {
+      fail(e, room, clientMsgId);
+    }
+  }
+
+  private void dispatch(String type, JsonObject frame) {
+    switch (type) {
+      case Frames.AUTH -> auth(frame);
+      case Frames.JOIN -> join(frame);
+      case Frames.LEAVE -> {
+        String room = conversationId(frame);
+        leave(room);
+        writeFrame(Frames.left(room, "left"));
+      }
+      case Frames.MESSAGE -> message(frame);
+      case Frames.TYPING -> typing(conversationId(frame), bool(frame, Frames.TYPING));
+      case Frames.READ -> read(frame);
+      case Frames.STOP -> stop(frame);
+      case Frames.PING -> writeFrame(Frames.frame(Frames.PONG));
+      default -> throw ParleyException.invalid("unknown frame type '" + type + "'");
+    }
+  }
+
+  /** The first {@code auth} authenticates; a later one renews the token of the same user. */
+  private void auth(JsonObject frame) {
+    String token = Inputs.string(frame, Frames.TOKEN, true, 8192);
+    realtime.tokens().verify(token).onComplete(done -> {
+      if (closed) {
+        return;
+      }
+      if (done.failed()) {
+        if (user == null) {
+          unauthenticated(done.cause().getMessage());
+        } else {
+          fail(done.cause(), null, null);
+        }
+      } else if (user != null && !user.id().equals(done.result().id())) {
+        fail(ParleyException.forbidden("a socket cannot change its user"), null, null);
+      } else {
+        boolean first = user == null;
+        authenticated(done.result());
+        if (first && initialRoom != null) {
+          joinReporting(initialRoom, initialLastSeq);
+        }
+      }
+    });
+  }
+
+  /** After the upgrade: joins the room of {@code /ws/chat/{id}} when the token came with the upgrade. */
+  void joinInitialRoom() {
+    if (user != null && initialRoom != null) {
+      joinReporting(initialRoom, initialLastSeq);
+    }
+  }
+
+  private void join(JsonObject frame) {
+    String room = conversationId(frame);
+    Long lastSeq = optionalSeq(frame, Frames.LAST_SEQ);
+    if (Frames.NEW_CONVERSATION.equals(room)) {
+      realtime.store().createConversation(user.id(), DEFAULT_TITLE, MODE_FOR_NEW, new JsonObject())
+        .onSuccess(created -> joinReporting(created.id(), null))
+        .onFailure(failure -> fail(failure, null, null));
+      return;
+    }
+    joinReporting(room, lastSeq);
+  }
+
+  private void joinReporting(String room, Long lastSeq) {
+    join(room, lastSeq).onFailure(failure -> {
+      if (!closed) {
+        fail(failure, room, null);
+      }
+    });
+  }
+
+  private void message(JsonObject frame) {
+    String room = conversationId(frame);
+    String clientMsgId = Inputs.string(frame, Frames.CLIENT_MSG_ID, false, MAX_CLIENT_MSG_ID);
+    String content = Inputs.content(frame, Frames.CONTENT, realtime.maxMessageChars(),
+      realtime.config().maxMessageBytes());
+    JsonObject metadata = Inputs.metadata(frame, Frames.METADATA);
+    inFlight++;
+    Future<StoreClient.Appended> appended = realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id())
+      .compose(allowed -> realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,
+        metadata == null ? new JsonObject() : metadata, clientMsgId));
+    appended.onComplete(done -> {
+      if (done.succeeded()) {
+        ChatMessage stored = done.result().message();
+        writeFrame(Frames.frame(Frames.ACK)
+          .put(Frames.CLIENT_MSG_ID, clientMsgId)
+          .put(Frames.CONVERSATION_ID, room)
+          .put(ChatMessage.ID, stored.id())
+          .put(Frames.SEQ, stored.seq())
+          .put(ChatMessage.CREATED_AT, stored.createdAt())
+          .put("duplicate", done.result().duplicate()));
+      } else {
+        fail(done.cause(), room, clientMsgId);
+      }
+      inFlight--;
+      if (inFlight == 0 && idle != null) {
+        idle.tryComplete();
+      }
+    });
+  }
+
+  private void read(JsonObject frame) {
+    String room = conversationId(frame);
+    Long seq = optionalSeq(frame, Frames.SEQ);
+    if (seq == null) {
+      throw ParleyException.invalid(Frames.SEQ + " is required");
+    }
+    realtime.store().markRead(user.id(), room, seq).onFailure(failure -> fail(failure, room, null));
+  }
+
+  /** Stopping the assistant's answer: checked here; there is no answer to stop until the assistant lands. */
+  private void stop(JsonObject frame) {
+    String room = conversationId(frame);
+    Inputs.string(frame, Frames.REQUEST_ID, false, MAX_ID);
+    if (!rooms.containsKey(room)) {
+      throw ParleyException.notFound("join " + room + " first");
+    }
+  }
+
+  /** Sends a protocol ping, or closes a peer silent for two intervals. */
+  void heartbeat(long now) {
+    if (now - lastSeen > 2 * realtime.config().pingIntervalMs()) {
+      close(Frames.CLOSE_NO_HEARTBEAT, "no heartbeat");
+    } else if (!closed) {
+      ws.writePing(Buffer.buffer());
+    }
+  }
+
+  /** Stops reading new frames and completes once every message in flight has its answer. */
+  Future<Void> drain() {
+    draining = true;
+    ws.pause();
+    idle = Promise.promise();
+    if (inFlight == 0) {
+      idle.complete();
+    }
+    return idle.future();
+  }
+
+  @Override
+  void writeEvent(RoomEvent event) {
+    write(event.json);
+  }
+
+  @Override
+  void writeFrame(JsonObject frame) {
+    write(frame.toBuffer());
+  }
+
+  private void write(Buffer json) {
+    if (closed || ws.isClosed()) {
+      return;
+    }
+    ws.writeFrame(Frames.text(json));
+    written(json.length());
+  }
+
+  @Override
+  boolean writeQueueFull() {
+    return !ws.isClosed() && ws.writeQueueFull();
+  }
+
+  @Override
+  void close(short code, String reason) {
+    if (!ws.isClosed()) {
+      ws.close(code, reason);
+    }
+    onClose();
+  }
+
+  private void onClose() {
+    if (authTimer >= 0) {
+      realtime.vertx().cancelTimer(authTimer);
+    }
+    if (expiryTimer >= 0) {
+      realtime.vertx().cancelTimer(expiryTimer);
+    }
+    closed();
+  }
+
+  private static String conversationId(JsonObject frame) {
+    return Inputs.string(frame, Frames.CONVERSATION_ID, true, MAX_ID);
+  }
+
+  private static boolean bool(JsonObject frame, String field) {
+    Object value = frame.getValue(field);
+    if (!(value instanceof Boolean flag)) {
+      throw ParleyException.invalid(field + " must be true or false");
+    }
+    return flag;
+  }
+
+  private static Long optionalSeq(JsonObject frame, String field) {
+    Object value = frame.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Number number) || number.longValue() < 0 || number.doubleValue() != number.longValue()) {
+      throw ParleyException.invalid(field + " must be a whole number of at least 0");
+    }
+    return number.longValue();
+  }
+
+}

@@ -1,0 +1,257 @@
+package dev.parley.ingress;
+
+import dev.parley.bus.Addresses;
+import dev.parley.bus.ChatMessage;
+import dev.parley.bus.RoomEvents;
+import dev.parley.bus.StoreClient;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The node's registry of rooms with local subscribers, and its one fan-out path (DESIGN.md §1). For each room
+ * with at least one local socket or stream there is exactly one event-bus consumer on this node, reference
+ * counted by its subscribers. An event arrives once per node, already encoded; the hub hands the same bytes to
+ * every local subscriber with one task per event loop, not one per socket.
+ *
+ * <p>Messages reach subscribers in seq order and never twice. Events of one room may be published by the stores
+ * of different nodes and so arrive out of order: a later seq waits until the ones before it arrive, or, after
+ * {@link #GAP_WAIT_MS}, are read from the store. The same read runs once {@link #SETTLE_MS} after a room's
+ * consumer is registered, since other nodes learn of a new registration a moment later and a message they
+ * publish meanwhile would otherwise reach this node only with the next one.
+ *
+ * <p>All state lives on the hub's own event loop; callers may be on any.
+ */
+final class RoomHub {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RoomHub.class);
+  static final long GAP_WAIT_MS = 200;
+  static final long SETTLE_MS = 1_000;
+  private static final int FILL_BATCH = 500;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final StoreClient store;
+  private final Map<String, Room> rooms = new HashMap<>();
+
+  RoomHub(Vertx vertx, StoreClient store) {
+    this.vertx = vertx;
+    this.store = store;
+    // Called off any event loop, so this is a context of its own, on one of the node's event loops.
+    this.context = vertx.getOrCreateContext();
+  }
+
+  /**
+   * Subscribes to a room. Completes, on the subscriber's context, once this node's consumer is registered, with
+   * the seq up to which the room was delivered: every message after it reaches the subscriber live, in order.
+   */
+  Future<Long> attach(String conversationId, Subscriber subscriber) {
+    Promise<Long> attached = Promise.promise();
+    context.runOnContext(v -> {
+      Room room = rooms.computeIfAbsent(conversationId, this::open);
+      if (room.delivered >= 0) {
+        room.add(subscriber);
+        long baseline = room.delivered;
+        subscriber.context().runOnContext(x -> attached.complete(baseline));
+      } else {
+        room.waiting.put(subscriber, attached);
+      }
+    });
+    return attached.future();
+  }
+
+  /** Unsubscribes; the last subscriber of a room takes its consumer away. Harmless when not attached. */
+  void detach(String conversationId, Subscriber subscriber) {
+    context.runOnContext(v -> {
+      Room room = rooms.get(conversationId);
+      if (room != null) {
+        room.waiting.remove(subscriber);
+        room.remove(subscriber);
+        closeIfUnused(room);
+      }
+    });
+  }
+
+  /** The number of rooms with local subscribers (for tests and metrics). */
+  Future<Integer> roomCount() {
+    Promise<Integer> count = Promise.promise();
+    context.runOnContext(v -> count.complete(rooms.size()));
+    return count.future();
+  }
+
+  private Room open(String conversationId) {
+    Room room = new Room(conversationId);
+    room.consumer = vertx.eventBus().consumer(Addresses.roomAddress(conversationId), event -> onEvent(room, event));
+    room.consumer.completion()
+      .compose(registered -> store.since(conversationId, 0, 0))
+      .onComplete(done -> {
+        if (done.failed()) {
+          LOG.debug("room {} could not be opened: {}", conversationId, done.cause().getMessage());
+          room.waiting.forEach((subscriber, attached) ->
+            subscriber.context().runOnContext(x -> attached.fail(done.cause())));
+          room.waiting.clear();
+          closeIfUnused(room);
+          return;
+        }
+        room.delivered = done.result().lastSeq();
+        room.waiting.forEach((subscriber, attached) -> {
+          room.add(subscriber);
+          subscriber.context().runOnContext(x -> attached.complete(room.delivered));
+        });
+        room.waiting.clear();
+        drain(room);
+        vertx.setTimer(SETTLE_MS, t -> fill(room));
+      });
+    return room;
+  }
+
+  private void closeIfUnused(Room room) {
+    if (room.size == 0 && room.waiting.isEmpty() && rooms.get(room.id) == room) {
+      rooms.remove(room.id);
+      room.closed = true;
+      if (room.gapTimer >= 0) {
+        vertx.cancelTimer(room.gapTimer);
+      }
+      room.consumer.unregister();
+    }
+  }
+
+  private void onEvent(Room room, Message<Buffer> message) {
+    if (room.closed) {
+      return;
+    }
+    long seq = RoomEvents.seq(message);
+    RoomEvent event = new RoomEvent(message.headers().get(RoomEvents.TYPE_HEADER), seq, message.body());
+    if (seq == 0) {
+      dispatch(room, event);
+    } else if (room.delivered < 0) {
+      room.pending.put(seq, event);
+    } else if (seq == room.delivered + 1) {
+      dispatch(room, event);
+      room.delivered = seq;
+      drain(room);
+    } else if (seq > room.delivered) {
+      room.pending.put(seq, event);
+      if (room.gapTimer < 0) {
+        room.gapTimer = vertx.setTimer(GAP_WAIT_MS, t -> {
+          room.gapTimer = -1;
+          fill(room);
+        });
+      }
+    }
+  }
+
+  /** Delivers the pending messages that now follow on without a gap; drops the ones already delivered. */
+  private void drain(Room room) {
+    while (!room.pending.isEmpty() && room.pending.firstKey() <= room.delivered + 1) {
+      Map.Entry<Long, RoomEvent> next = room.pending.pollFirstEntry();
+      if (next.getKey() == room.delivered + 1) {
+        dispatch(room, next.getValue());
+        room.delivered = next.getKey();
+      }
+    }
+    if (room.pending.isEmpty() && room.gapTimer >= 0) {
+      vertx.cancelTimer(room.gapTimer);
+      room.gapTimer = -1;
+    }
+  }
+
+  /** Reads what this node missed from the store and delivers it in order. */
+  private void fill(Room room) {
+    if (room.closed || room.filling) {
+      return;
+    }
+    room.filling = true;
+    store.since(room.id, room.delivered, FILL_BATCH).onComplete(done -> {
+      room.filling = false;
+      if (room.closed) {
+        return;
+      }
+      if (done.failed()) {
+        LOG.warn("room {}: cannot read missed messages yet: {}", room.id, done.cause().getMessage());
+        room.gapTimer = vertx.setTimer(GAP_WAIT_MS * 5, t -> {
+          room.gapTimer = -1;
+          fill(room);
+        });
+        return;
+      }
+      List<ChatMessage> missed = done.result().messages();
+      for (ChatMessage message : missed) {
+        if (message.seq() == room.delivered + 1) {
+          dispatch(room, RoomEvent.of(message));
+          room.delivered = message.seq();
+        }
+      }
+      drain(room);
+      if (missed.size() == FILL_BATCH || !room.pending.isEmpty()) {
+        fill(room);
+      }
+    });
+  }
+
+  private void dispatch(Room room, RoomEvent event) {
+    for (Map.Entry<Context, List<Subscriber>> group : room.groups.entrySet()) {
+      List<Subscriber> subscribers = group.getValue();
+      group.getKey().runOnContext(v -> {
+        for (Subscriber subscriber : subscribers) {
+          subscriber.deliver(room.id, event);
+        }
+      });
+    }
+  }
+
+  /** A room with local subscribers, grouped by event loop. The lists are replaced, never changed in place. */
+  private static final class Room {
+    final String id;
+    final Map<Context, List<Subscriber>> groups = new HashMap<>();
+    final Map<Subscriber, Promise<Long>> waiting = new HashMap<>();
+    final TreeMap<Long, RoomEvent> pending = new TreeMap<>();
+    MessageConsumer<Buffer> consumer;
+    /** The highest seq delivered with none missing before it; -1 until the consumer is registered. */
+    long delivered = -1;
+    int size;
+    long gapTimer = -1;
+    boolean filling;
+    boolean closed;
+
+    Room(String id) {
+      this.id = id;
+    }
+
+    void add(Subscriber subscriber) {
+      List<Subscriber> group = new ArrayList<>(groups.getOrDefault(subscriber.context(), List.of()));
+      if (!group.contains(subscriber)) {
+        group.add(subscriber);
+        size++;
+      }
+      groups.put(subscriber.context(), List.copyOf(group));
+    }
+
+    void remove(Subscriber subscriber) {
+      List<Subscriber> group = groups.get(subscriber.context());
+      if (group == null || !group.contains(subscriber)) {
+        return;
+      }
+      List<Subscriber> rest = new ArrayList<>(group);
+      rest.remove(subscriber);
+      size--;
+      if (rest.isEmpty()) {
+        groups.remove(subscriber.context());
+      } else {
+        groups.put(subscriber.context(), List.copyOf(rest));
+      }
+    }
+  }
+}

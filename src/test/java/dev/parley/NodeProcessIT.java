@@ -1,6 +1,7 @@
 package dev.parley;
 
 import dev.parley.config.Ports;
+import dev.parley.support.NodeProcess;
 import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
 import io.vertx.core.json.JsonObject;
@@ -14,9 +15,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,26 +29,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class NodeProcessIT {
 
-  private Process process;
-  private final List<String> log = new CopyOnWriteArrayList<>();
+  private NodeProcess node;
 
-  /** After a failure: SIGTERM first, so the node still stops its embedded servers; SIGKILL only if it hangs. */
   @AfterEach
   void kill() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.toHandle().destroy();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
+    if (node != null) {
+      node.close();
     }
   }
 
   @Test
   void sigtermLetsAnInFlightRequestFinishThenStopsCleanly() throws Exception {
     int port = Ports.free();
-    ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-jar", Path.of("target", "parley.jar").toString())
-      .redirectErrorStream(true);
-    Map<String, String> env = builder.environment();
+    Map<String, String> env = new HashMap<>();
     env.put("PORT", String.valueOf(port));
     env.put("HOST", "127.0.0.1");
     Path dataDir = TestServices.tempDir("process");
@@ -58,11 +52,8 @@ class NodeProcessIT {
     env.put("JWT_SECRET", Nodes.SECRET);
     env.put("BCRYPT_COST", "4");
     env.put("SHUTDOWN_GRACE_MS", "20000");
-    process = builder.start();
-    Thread reader = new Thread(this::readLog, "node-log");
-    reader.setDaemon(true);
-    reader.start();
-    awaitLog("listening on http://127.0.0.1:" + port, 90);
+    node = NodeProcess.started(env, port);
+    Process process = node.process();
 
     // Redis runs as a child of the node; PostgreSQL detaches (pg_ctl), so it is found by its data directory.
     List<ProcessHandle> embeddedServers = ProcessHandle.allProcesses()
@@ -81,9 +72,8 @@ class NodeProcessIT {
       out.write(body, 0, 10);
       out.flush();
 
-      // SIGTERM. Not Process.destroy(), which also closes our end of the node's output.
-      process.toHandle().destroy();
-      awaitLog("stopping: draining requests", 30);
+      node.sigterm();
+      node.awaitLog("stopping: draining requests", 30);
       awaitRefused(port);
 
       // The node no longer accepts connections, yet the request begun before SIGTERM still gets its answer.
@@ -95,38 +85,11 @@ class NodeProcessIT {
     }
 
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the node exits");
-    awaitLog("stopped", 5);
+    node.awaitLog("stopped", 5);
     assertEquals(143, process.exitValue(), "exit status of a JVM ended by SIGTERM after its hooks ran");
     for (ProcessHandle server : embeddedServers) {
       assertTrue(server.onExit().get(10, TimeUnit.SECONDS) != null && !server.isAlive(),
         "embedded server " + server.info().command().orElse("?") + " stopped with the node");
-    }
-  }
-
-  private void readLog() {
-    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = lines.readLine()) != null) {
-        log.add(line);
-        synchronized (log) {
-          log.notifyAll();
-        }
-      }
-    } catch (IOException ignored) {
-      // the process is gone
-    }
-  }
-
-  private void awaitLog(String text, int seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    synchronized (log) {
-      while (log.stream().noneMatch(line -> line.contains(text))) {
-        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-        if (left <= 0) {
-          throw new AssertionError("no log line with '" + text + "' in:\n" + String.join("\n", log));
-        }
-        log.wait(left);
-      }
     }
   }
 
@@ -146,7 +109,4 @@ class NodeProcessIT {
     throw new AssertionError("the node still accepts connections 10 s after SIGTERM");
   }
 
-  private static String javaBinary() {
-    return ProcessHandle.current().info().command().orElse("java");
-  }
 }

@@ -1,0 +1,105 @@
+package dev.parley.support;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged jar as an operator runs it: {@code java -jar target/parley.jar} in a process of its own, with
+ * its settings in the environment, its log collected line by line. For integration tests (Failsafe, after
+ * {@code package}).
+ */
+public final class NodeProcess implements AutoCloseable {
+
+  private final Process process;
+  private final List<String> log = new CopyOnWriteArrayList<>();
+
+  private NodeProcess(Process process) {
+    this.process = process;
+    Thread reader = new Thread(this::readLog, "node-log-" + process.pid());
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Starts a node; {@code env} adds to (and overrides) the test JVM's environment. Blank values unset a key. */
+  public static NodeProcess start(Map<String, String> env) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-jar", Path.of("target", "parley.jar").toString())
+      .redirectErrorStream(true);
+    builder.environment().putAll(env);
+    return new NodeProcess(builder.start());
+  }
+
+  /** Starts a node and waits until it listens on {@code port}. */
+  public static NodeProcess started(Map<String, String> env, int port) throws IOException, InterruptedException {
+    NodeProcess node = start(env);
+    node.awaitLog("listening on http://127.0.0.1:" + port, 120);
+    return node;
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  public List<String> log() {
+    return log;
+  }
+
+  /** SIGTERM, as an orchestrator stops a node. Not Process.destroy(), which also closes our end of its output. */
+  public void sigterm() {
+    process.toHandle().destroy();
+  }
+
+  /** SIGKILL: the node dies at once, saying goodbye to nobody. */
+  public void kill9() throws InterruptedException {
+    process.toHandle().destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  public void awaitLog(String text, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    synchronized (log) {
+      while (log.stream().noneMatch(line -> line.contains(text))) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          throw new AssertionError("no log line with '" + text + "' in:\n" + String.join("\n", log));
+        }
+        log.wait(Math.min(left, 500));
+      }
+    }
+  }
+
+  private void readLog() {
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        log.add(line);
+        synchronized (log) {
+          log.notifyAll();
+        }
+      }
+    } catch (IOException ignored) {
+      // the process is gone
+    }
+  }
+
+  /** After a test: SIGTERM first, so the node still stops what it started; SIGKILL only if it hangs. */
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      sigterm();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  private static String javaBinary() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+}

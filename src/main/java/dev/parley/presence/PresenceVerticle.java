@@ -40,12 +40,14 @@ public final class PresenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PresenceVerticle.class);
   private static final int SWEEP_BATCH = 1000;
   private static final long MINUTE_MS = 60_000;
+  private static final long WARNING_INTERVAL_MS = 10_000;
 
   private final ParleyConfig config;
   private Redis redis;
   private RedisAPI api;
   private MessageConsumer<JsonObject> consumer;
   private long sweeper;
+  private long lastWarning;
 
   public PresenceVerticle(ParleyConfig config) {
     this.config = config;
@@ -101,10 +103,22 @@ public final class PresenceVerticle extends VerticleBase {
       } else if (done.cause() instanceof ParleyException parley) {
         parley.failTo(message);
       } else {
-        LOG.warn("presence action {} failed: {}", action, done.cause().getMessage());
+        warnThrottled(action, done.cause());
         new ParleyException(ErrorCode.UNAVAILABLE, "Redis is not reachable").failTo(message);
       }
     });
+  }
+
+  /** While Redis is down every request fails: one warning per interval says so, not one per message. */
+  private void warnThrottled(String action, Throwable cause) {
+    long now = System.currentTimeMillis();
+    if (now - lastWarning >= WARNING_INTERVAL_MS) {
+      lastWarning = now;
+      LOG.warn("Redis unusable ({} failed: {}); presence is degraded and rate limits fail {} until it is back",
+        action, cause.getMessage(), config.realtime().rateLimitFailOpen() ? "open" : "closed");
+    } else {
+      LOG.debug("presence action {} failed: {}", action, cause.getMessage());
+    }
   }
 
   private Future<JsonObject> connect(JsonObject body) {

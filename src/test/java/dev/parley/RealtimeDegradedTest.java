@@ -1,0 +1,148 @@
+package dev.parley;
+
+import dev.parley.config.EmbeddedRedisServer;
+import dev.parley.support.Api;
+import dev.parley.support.Api.Session;
+import dev.parley.support.Nodes;
+import dev.parley.support.TestServices;
+import dev.parley.support.Ws;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.DataInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/** When things go wrong around a socket: Redis gone, a peer gone silent. Each test has a node of its own. */
+@Timeout(60)
+class RealtimeDegradedTest {
+
+  private Parley node;
+  private Api api;
+  private EmbeddedRedisServer redis;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (api != null) {
+      api.close();
+    }
+    if (node != null) {
+      node.stop().await();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  /** A node on a Redis of its own, which the test then stops. */
+  private void startWithOwnRedis(boolean failOpen) throws Exception {
+    redis = EmbeddedRedisServer.start(TestServices.tempDir("redis-outage"));
+    node = Nodes.start(Nodes.config(TestServices.newDatabase(), redis.url()).put("RATE_LIMIT_FAIL_OPEN", failOpen));
+    api = new Api(node.httpPort());
+  }
+
+  @Test
+  void withRedisDownChatKeepsWorkingAndLimitsFailOpen() throws Exception {
+    startWithOwnRedis(true);
+    Session ida = api.register("ida");
+    Session jay = api.register("jay");
+    String id = api.conversation(ida, "no redis");
+    api.post("/api/conversations/" + id + "/members", ida.token(), new JsonObject().put("userId", jay.userId()));
+    try (Ws a = Ws.open(node.httpPort(), ida.token()); Ws b = Ws.open(node.httpPort(), jay.token())) {
+      a.join(id);
+      b.join(id);
+      redis.close();
+      assertEquals(503, api.get("/ready", null).status(), "readiness reports Redis");
+      assertEquals("ack", a.say(id, "still flowing", "r-1").getString("type"));
+      assertEquals("still flowing", b.await("message").getString("content"));
+      // Presence degrades (empty), joining still works.
+      try (Ws c = Ws.open(node.httpPort(), jay.token())) {
+        assertEquals(0, c.send(new JsonObject().put("type", "join").put("conversationId", id)).await("joined")
+          .getJsonArray("presence").size());
+      }
+      assertEquals(201, api.say(ida, id, "and over REST").status());
+    }
+  }
+
+  @Test
+  void withRedisDownLimitsCanFailClosed() throws Exception {
+    startWithOwnRedis(false);
+    Session kit = api.register("kit");
+    String id = api.conversation(kit, "closed");
+    try (Ws ws = Ws.open(node.httpPort(), kit.token())) {
+      assertEquals("ack", ws.say(id, "while Redis is up", "c-1").getString("type"));
+      redis.close();
+      JsonObject refused = ws.say(id, "while it is down", "c-2");
+      assertEquals("RATE_LIMIT", refused.getString("code"), refused.encode());
+      assertEquals(429, api.say(kit, id, "over REST").status());
+    }
+    assertEquals(1, api.get("/api/conversations/" + id + "/messages", kit.token()).json().getJsonArray("messages")
+      .size(), "nothing stored while refused");
+  }
+
+  @Test
+  void aPeerThatStopsAnsweringPingsIsClosedAndOthersStay() throws Exception {
+    node = Nodes.start(Nodes.config(TestServices.newDatabase(), TestServices.redisUrl())
+      .put("WS_PING_INTERVAL_MS", 200));
+    api = new Api(node.httpPort());
+    Session lou = api.register("lou");
+    try (Ws alive = Ws.open(node.httpPort(), lou.token());
+         Socket silent = new Socket("127.0.0.1", node.httpPort())) {
+      // A client that upgrades, then never reads nor answers anything: its pings go unanswered.
+      silent.setSoTimeout(10_000);
+      OutputStream out = silent.getOutputStream();
+      out.write(("GET /ws/chat?token=" + lou.token() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertEquals(4003, closeCode(silent.getInputStream()));
+      // The one that answers (Vert.x's client pongs by itself) is still served.
+      alive.send(new JsonObject().put("type", "ping"));
+      alive.await("pong");
+      assertFalse(alive.isClosed());
+    }
+  }
+
+  /** Reads the server's frames (the 101 response first) until a close frame; returns its status code. */
+  private static int closeCode(InputStream in) throws Exception {
+    DataInputStream frames = new DataInputStream(in);
+    String line;
+    do {
+      line = readLine(frames);
+    } while (!line.isEmpty());
+    while (true) {
+      int opcode = frames.readUnsignedByte() & 0x0F;
+      long length = frames.readUnsignedByte() & 0x7F;
+      if (length == 126) {
+        length = frames.readUnsignedShort();
+      } else if (length == 127) {
+        length = frames.readLong();
+      }
+      byte[] payload = frames.readNBytes((int) length);
+      if (opcode == 0x8) {
+        return ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+      }
+    }
+  }
+
+  private static String readLine(DataInputStream in) throws Exception {
+    StringBuilder line = new StringBuilder();
+    int c;
+    while ((c = in.read()) != '\n') {
+      if (c < 0) {
+        throw new AssertionError("connection closed during the handshake");
+      }
+      if (c != '\r') {
+        line.append((char) c);
+      }
+    }
+    return line.toString();
+  }
+}

@@ -87,6 +87,18 @@ class RealtimeClusterIT {
     return env;
   }
 
+  /** A third node joining A and B, for a test that kills or stops it. */
+  private record Extra(NodeProcess process, int port) {
+  }
+
+  private static Extra extraNode(String name) throws Exception {
+    int clusterPort = Ports.free();
+    int port = Ports.free();
+    Map<String, String> env = env(name, port, clusterPort);
+    env.put("CLUSTER_MEMBERS", seeds + ",127.0.0.1:" + clusterPort);
+    return new Extra(NodeProcess.started(env, port), port);
+  }
+
   @AfterAll
   static void stop() throws InterruptedException {
     apiA.close();
@@ -219,11 +231,9 @@ class RealtimeClusterIT {
    */
   @Test
   void killingANodeUnderLoadLosesNoAcknowledgedMessage() throws Exception {
-    int clusterC = Ports.free();
-    int portC = Ports.free();
-    Map<String, String> envC = env("node-c", portC, clusterC);
-    envC.put("CLUSTER_MEMBERS", seeds + ",127.0.0.1:" + clusterC);
-    NodeProcess c = NodeProcess.started(envC, portC);
+    Extra extra = extraNode("node-c");
+    NodeProcess c = extra.process();
+    int portC = extra.port();
     try {
       Session owner = apiA.register("owner");
       Session ghost = apiA.register("ghost");
@@ -336,11 +346,9 @@ class RealtimeClusterIT {
 
   @Test
   void sigtermClosesSocketsWith1012AndTheirUsersGoOfflineAtOnce() throws Exception {
-    int clusterD = Ports.free();
-    int portD = Ports.free();
-    Map<String, String> envD = env("node-d", portD, clusterD);
-    envD.put("CLUSTER_MEMBERS", seeds + ",127.0.0.1:" + clusterD);
-    try (NodeProcess d = NodeProcess.started(envD, portD)) {
+    Extra extra = extraNode("node-d");
+    int portD = extra.port();
+    try (NodeProcess d = extra.process()) {
       Session gil = apiA.register("gil");
       Session hal = apiA.register("hal");
       String id = room(apiA, gil, hal);

@@ -15,6 +15,10 @@ import java.io.DataInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.concurrent.TimeUnit;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -85,6 +89,62 @@ class RealtimeDegradedTest {
     }
     assertEquals(1, api.get("/api/conversations/" + id + "/messages", kit.token()).json().getJsonArray("messages")
       .size(), "nothing stored while refused");
+  }
+
+  @Test
+  void onShutdownAMessageInFlightGetsItsAckBeforeTheSocketCloses() throws Exception {
+    String database = TestServices.newDatabase();
+    node = Nodes.start(Nodes.config(database, TestServices.redisUrl()).put("SHUTDOWN_GRACE_MS", 15_000));
+    api = new Api(node.httpPort());
+    int port = node.httpPort();
+    Session mia = api.register("mia");
+    String id = api.conversation(mia, "in flight");
+    try (Ws ws = Ws.open(port, mia.token()); Connection sql = DriverManager.getConnection(jdbc(database))) {
+      // Hold the conversation's row, so the message's transaction waits: it is in flight until released.
+      sql.setAutoCommit(false);
+      sql.createStatement().execute("SELECT 1 FROM conversations WHERE id = '" + id + "' FOR UPDATE");
+      ws.send(new JsonObject().put("type", "message").put("conversationId", id).put("content", "almost lost")
+        .put("clientMsgId", "flight-1"));
+      awaitWaitingOnLock(sql);
+      Parley stopping = node;
+      node = null;
+      io.vertx.core.Future<Void> stopped = stopping.stop();
+      // Draining: the node refuses new sockets, and this one stays open for its message.
+      while (Ws.refusedStatus(port, "/ws/chat?token=" + mia.token(), io.vertx.core.MultiMap.caseInsensitiveMultiMap())
+        != 503) {
+        assertFalse(ws.isClosed(), "closed before its message was answered");
+      }
+      assertFalse(ws.isClosed());
+      sql.rollback();
+      JsonObject ack = ws.await("ack");
+      assertEquals("flight-1", ack.getString("clientMsgId"));
+      assertEquals(1012, ws.awaitClose(10_000));
+      stopped.await();
+    }
+  }
+
+  /** Polls PostgreSQL (every 20 ms, at most 10 s) until a statement waits for a lock. */
+  private static void awaitWaitingOnLock(Connection sql) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    try (Connection probe = DriverManager.getConnection(sql.getMetaData().getURL(), "postgres", "")) {
+      while (System.nanoTime() < deadline) {
+        try (ResultSet waiting = probe.createStatement().executeQuery(
+          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")) {
+          waiting.next();
+          if (waiting.getInt(1) > 0) {
+            return;
+          }
+        }
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+    }
+    throw new AssertionError("the message never waited for the lock");
+  }
+
+  /** The JDBC form of a test database's {@code postgres://user@host:port/db} URL. */
+  private static String jdbc(String url) {
+    java.net.URI uri = java.net.URI.create(url);
+    return "jdbc:postgresql://" + uri.getHost() + ":" + uri.getPort() + uri.getPath() + "?user=" + uri.getUserInfo();
   }
 
   @Test

@@ -315,6 +315,58 @@ class RealtimeTest {
   }
 
   @Test
+  void typingIsThrottledPerUser() {
+    Session tom = api.register("tom");
+    Session una = api.register("una");
+    String id = room(tom, una);
+    try (Ws a = Ws.open(port, tom.token()); Ws b = Ws.open(port, una.token())) {
+      a.join(id);
+      b.join(id);
+      for (int i = 0; i < 5; i++) {
+        a.send(new JsonObject().put("type", "typing").put("conversationId", id).put("typing", true));
+      }
+      a.send(new JsonObject().put("type", "ping"));
+      a.await("pong");
+      b.await("typing", f -> f.getBoolean("typing"));
+      b.await("typing", f -> !f.getBoolean("typing"));
+      assertTrue(b.received().stream().noneMatch(f -> "typing".equals(f.getString("type"))),
+        "five typing frames within the throttle interval, one broadcast: " + b.received());
+    }
+  }
+
+  @Test
+  void tokensNeverReachTheAccessLog() throws Exception {
+    Session val = api.register("val");
+    String id = room(val);
+    try (dev.parley.support.LogCapture access = dev.parley.support.LogCapture.of("dev.parley.access")) {
+      try (Ws ws = Ws.open(port, val.token())) {
+        ws.join(id);
+      }
+      assertEquals(200, api.get(path(id, "/messages?token=" + val.token()), val.token()).status());
+      String upgrade = access.await(line -> line.contains("/ws/chat"));
+      assertTrue(upgrade.contains("token=***") && upgrade.contains(" 101 "), upgrade);
+      access.await(line -> line.contains("/messages?token=***"));
+      assertTrue(access.lines().stream().noneMatch(line -> line.contains(val.token())), access.lines().toString());
+    }
+  }
+
+  @Test
+  void theAssistantLimitIsKeptApartFromTheMessageLimit() {
+    Session wyn = api.register("wyn");
+    dev.parley.bus.PresenceClient limits = new dev.parley.bus.PresenceClient(node.vertx(), true, 5_000, true);
+    for (int i = 0; i < 10; i++) {
+      limits.checkRate(dev.parley.bus.PresenceApi.KIND_ASSISTANT, wyn.userId()).await();
+    }
+    dev.parley.bus.ParleyException over = org.junit.jupiter.api.Assertions.assertThrows(
+      dev.parley.bus.ParleyException.class,
+      () -> limits.checkRate(dev.parley.bus.PresenceApi.KIND_ASSISTANT, wyn.userId()).await());
+    assertEquals(dev.parley.bus.ErrorCode.RATE_LIMIT, over.code());
+    assertTrue(over.retryAfterMs() > 0 && over.retryAfterMs() <= 6_000, "one request per 6 s: " + over.retryAfterMs());
+    // Messages have a budget of their own.
+    limits.checkRate(dev.parley.bus.PresenceApi.KIND_MESSAGE, wyn.userId()).await();
+  }
+
+  @Test
   void readMarkersAreStoredAndBroadcast() {
     Session quin = api.register("quin");
     Session rae = api.register("rae");
@@ -434,6 +486,14 @@ class RealtimeTest {
       }
       assertEquals("3", live.id());
       assertEquals("three", live.json().getString("content"));
+      // The room is deleted: the stream says so and ends.
+      assertEquals(204, api.delete(path(id, ""), amy.token()).status());
+      dev.parley.support.Sse.Event left = sse.next();
+      while (!"left".equals(left.json().getString("type"))) {
+        left = sse.next();
+      }
+      assertEquals("deleted", left.json().getString("reason"));
+      sse.awaitEnd();
     }
     assertEquals(404, api.get(path(id, "/events"), api.register("bea").token()).status());
     assertEquals(401, api.get(path(id, "/events"), null).status());

@@ -22,6 +22,7 @@ final class EventStream extends Session {
   private final RoutingContext ctx;
   private final HttpServerResponse response;
   private boolean started;
+  private long expiryTimer = -1;
 
   EventStream(Realtime realtime, Context context, RoutingContext ctx, AuthenticatedUser user) {
     super(realtime, context);
@@ -31,9 +32,14 @@ final class EventStream extends Session {
   }
 
   void start(String conversationId, Long lastSeq) {
-    response.closeHandler(v -> closed());
-    response.exceptionHandler(failure -> closed());
+    response.closeHandler(v -> close((short) 0, "client gone"));
+    response.exceptionHandler(failure -> close((short) 0, "client gone"));
     response.drainHandler(v -> drained());
+    long untilExpiry = Math.max(1, user.expiresAt() * 1000 - System.currentTimeMillis());
+    expiryTimer = realtime.vertx().setTimer(untilExpiry, t -> {
+      expiryTimer = -1;
+      close(Frames.CLOSE_TOKEN_EXPIRED, "token expired");
+    });
     join(conversationId, lastSeq).onFailure(failure -> {
       if (!started) {
         closed();
@@ -53,7 +59,9 @@ final class EventStream extends Session {
       response.setChunked(true)
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-        .putHeader("X-Accel-Buffering", "no");
+        .putHeader("X-Accel-Buffering", "no")
+        // Compressing would hold events back in the deflater; an event stream is sent as it is.
+        .putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY);
       response.write(RETRY);
     }
     response.write(bytes);
@@ -83,9 +91,22 @@ final class EventStream extends Session {
   }
 
   @Override
+  protected void lostRoom() {
+    close((short) 0, "left the room");
+  }
+
+  /**
+   * Ends the stream. A stream that reads too slowly is cut at once, since its end would wait behind all it has
+   * not read; otherwise the response ends and an EventSource reconnects by itself.
+   */
+  @Override
   void close(short code, String reason) {
+    if (expiryTimer >= 0) {
+      realtime.vertx().cancelTimer(expiryTimer);
+      expiryTimer = -1;
+    }
     if (!response.ended() && !response.closed()) {
-      if (started) {
+      if (started && code != Frames.CLOSE_SLOW_CONSUMER) {
         response.end();
       } else {
         response.reset();

@@ -88,6 +88,7 @@ public final class IngressVerticle extends VerticleBase {
     Authenticator authenticated = new Authenticator(tokens);
 
     Router router = Router.router(vertx);
+    router.route().handler(AccessLog::handle);
     router.get("/health").handler(liveness());
     router.get("/ready").handler(readiness(store, presence));
     if (!config.http().corsOrigins().isEmpty()) {

@@ -147,6 +147,7 @@ final class Realtime {
       return;
     }
     String token = token(request);
+    long started = System.nanoTime();
     Future<AuthenticatedUser> user = token == null ? Future.succeededFuture() : tokens.verify(token);
     user.onComplete(verified -> {
       if (verified.failed()) {
@@ -158,6 +159,7 @@ final class Realtime {
           LOG.debug("WebSocket upgrade failed: {}", upgraded.cause().getMessage());
           return;
         }
+        AccessLog.upgraded(request, started);
         Context context = vertx.getOrCreateContext();
         ChatSocket socket = new ChatSocket(this, context, upgraded.result(), verified.result(), conversationId, lastSeq);
         sessions.add(socket);

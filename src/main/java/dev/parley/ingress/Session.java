@@ -34,6 +34,8 @@ abstract class Session implements Subscriber {
   /** Live events a joining room may hold back while it replays; past this the client is too slow. */
   private static final int MAX_BUFFERED = 10_000;
   private static final int REPLAY_PAGE = 200;
+  /** Rooms one connection may be joined to at once: each costs presence entries and a place in the fan-out. */
+  static final int MAX_ROOMS = 256;
 
   protected final Realtime realtime;
   protected final Context context;
@@ -97,13 +99,23 @@ abstract class Session implements Subscriber {
     if (rooms.containsKey(conversationId)) {
       return Future.failedFuture(ParleyException.invalid("already joined to " + conversationId + "; leave it first"));
     }
+    if (rooms.size() >= MAX_ROOMS) {
+      return Future.failedFuture(ParleyException.invalid("a connection may join at most " + MAX_ROOMS + " rooms"));
+    }
     Joined joined = new Joined(conversationId);
     rooms.put(conversationId, joined);
     return realtime.store().conversation(user.id(), conversationId)
       .compose(member -> realtime.hub().attach(conversationId, this))
       .compose(baseline -> stillJoined(joined)
         .compose(v -> realtime.presence().connect(conversationId, connectionId, userJson())
-          .map(connected -> joined.present = true)
+          .map(connected -> {
+            joined.present = true;
+            if (closed || rooms.get(conversationId) != joined) {
+              // Left or closed while Redis answered: leave() ran before presence existed, so undo it here.
+              realtime.presence().disconnect(conversationId, connectionId);
+            }
+            return true;
+          })
           .otherwise(false))
         .compose(v -> realtime.presence().list(conversationId).otherwise(new JsonArray()))
         .compose(presence -> stillJoined(joined).map(v -> {
@@ -199,8 +211,13 @@ abstract class Session implements Subscriber {
       if (removed || deleted) {
         leave(joined.id);
         writeFrame(Frames.left(joined.id, removed ? "removed" : "deleted"));
+        lostRoom();
       }
     }
+  }
+
+  /** The server took a room away (removed from it, or deleted); a socket stays, a stream of that room ends. */
+  protected void lostRoom() {
   }
 
   /** Leaves a room: unsubscribes, ends typing, and goes offline there. Harmless when not joined. */

@@ -20,6 +20,7 @@ public final class Sse implements AutoCloseable {
   private final Vertx vertx;
   private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private final StringBuilder pending = new StringBuilder();
+  private final java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
 
   private Sse(Vertx vertx) {
     this.vertx = vertx;
@@ -37,7 +38,9 @@ public final class Sse implements AutoCloseable {
     }
     // The handler is installed on the event loop as the response arrives, so no chunk can come before it.
     HttpClientResponse response = client.request(options).compose(request -> request.send())
-      .map(arrived -> arrived.handler(chunk -> sse.feed(chunk.toString()))).await();
+      .map(arrived -> arrived.handler(chunk -> sse.feed(chunk.toString()))
+        .endHandler(v -> sse.ended.complete(null))
+        .exceptionHandler(failure -> sse.ended.complete(null))).await();
     if (response.statusCode() != 200) {
       vertx.close();
       throw new AssertionError("event stream refused: " + response.statusCode());
@@ -72,6 +75,11 @@ public final class Sse implements AutoCloseable {
       throw new AssertionError("no event within 10 s");
     }
     return event;
+  }
+
+  /** Waits until the server ends the stream. */
+  public void awaitEnd() throws Exception {
+    ended.get(10, TimeUnit.SECONDS);
   }
 
   @Override

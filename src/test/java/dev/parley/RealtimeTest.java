@@ -343,10 +343,13 @@ class RealtimeTest {
         ws.join(id);
       }
       assertEquals(200, api.get(path(id, "/messages?token=" + val.token()), val.token()).status());
+      assertEquals(401, Ws.refusedStatus(port, "/ws/chat?token=forged." + val.token(), MultiMap.caseInsensitiveMultiMap()));
+      access.await(line -> line.contains("/ws/chat?token=*** 401"));
       String upgrade = access.await(line -> line.contains("/ws/chat"));
       assertTrue(upgrade.contains("token=***") && upgrade.contains(" 101 "), upgrade);
       access.await(line -> line.contains("/messages?token=***"));
       assertTrue(access.lines().stream().noneMatch(line -> line.contains(val.token())), access.lines().toString());
+      assertEquals(1, access.lines().stream().filter(line -> line.contains(" 101 ")).count(), "one line per socket");
     }
   }
 

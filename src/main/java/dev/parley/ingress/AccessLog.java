@@ -17,6 +17,7 @@ final class AccessLog {
 
   private static final Logger LOG = LoggerFactory.getLogger("dev.parley.access");
   private static final Pattern TOKEN = Pattern.compile("(?i)([?&](?:token|access_token)=)[^&#]*");
+  private static final String LOGGED = "parley.access.logged";
 
   private AccessLog() {
   }
@@ -24,15 +25,23 @@ final class AccessLog {
   static void handle(RoutingContext ctx) {
     if (LOG.isInfoEnabled()) {
       long started = System.nanoTime();
-      ctx.addEndHandler(done -> line(ctx.request(), ctx.response().getStatusCode(), started));
+      ctx.addEndHandler(done -> {
+        if (ctx.get(LOGGED) == null) {
+          line(ctx.request(), ctx.response().getStatusCode(), started);
+        }
+      });
     }
     ctx.next();
   }
 
-  /** The line of an accepted WebSocket upgrade: the response never "ends" as other requests do. */
-  static void upgraded(HttpServerRequest request, long started) {
+  /**
+   * The line of an accepted WebSocket upgrade, written at once: such a response never ends as others do (only
+   * its connection closes, perhaps hours later, which then writes no second line).
+   */
+  static void upgraded(RoutingContext ctx, long started) {
     if (LOG.isInfoEnabled()) {
-      line(request, 101, started);
+      ctx.put(LOGGED, true);
+      line(ctx.request(), 101, started);
     }
   }
 

@@ -159,7 +159,7 @@ final class Realtime {
           LOG.debug("WebSocket upgrade failed: {}", upgraded.cause().getMessage());
           return;
         }
-        AccessLog.upgraded(request, started);
+        AccessLog.upgraded(ctx, started);
         Context context = vertx.getOrCreateContext();
         ChatSocket socket = new ChatSocket(this, context, upgraded.result(), verified.result(), conversationId, lastSeq);
         sessions.add(socket);

@@ -29,8 +29,8 @@ import java.util.TreeMap;
  * <p>Messages reach subscribers in seq order and never twice. Events of one room may be published by the stores
  * of different nodes and so arrive out of order: a later seq waits until the ones before it arrive, or, after
  * {@link #GAP_WAIT_MS}, are read from the store. The same read runs once {@link #SETTLE_MS} after a room's
- * consumer is registered, since other nodes learn of a new registration a moment later and a message they
- * publish meanwhile would otherwise reach this node only with the next one.
+ * consumer is registered on a clustered node, since other nodes learn of a new registration a moment later and a
+ * message they publish meanwhile would otherwise reach this node only with the next one.
  *
  * <p>All state lives on the hub's own event loop; callers may be on any.
  */
@@ -112,7 +112,9 @@ final class RoomHub {
         });
         room.waiting.clear();
         drain(room);
-        vertx.setTimer(SETTLE_MS, t -> fill(room));
+        if (vertx.isClustered()) {
+          vertx.setTimer(SETTLE_MS, t -> fill(room));
+        }
       });
     return room;
   }

@@ -1,10 +1,10 @@
 -- Removes up to ARGV[1] connections whose expiry has passed (their node stopped refreshing them: it crashed).
--- Returns the (room, user JSON) pairs of users who thereby went offline. Atomic, so when several nodes sweep at
--- once each expired connection is reported by exactly one of them.
+-- Returns the number of expired entries it took, then the (room, user JSON) pairs of users who thereby went
+-- offline. Atomic, so when several nodes sweep at once each expired connection is reported by exactly one.
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local expired = redis.call('ZRANGEBYSCORE', 'parley:presence:expiring', '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
-local offline = {}
+local offline = {#expired}
 for _, entry in ipairs(expired) do
   redis.call('ZREM', 'parley:presence:expiring', entry)
   local bar = string.find(entry, '|', 1, true)

@@ -18,6 +18,8 @@ import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.nio.charset.StandardCharsets;
 
@@ -89,6 +91,35 @@ class RealtimeDegradedTest {
     }
     assertEquals(1, api.get("/api/conversations/" + id + "/messages", kit.token()).json().getJsonArray("messages")
       .size(), "nothing stored while refused");
+  }
+
+  @Test
+  void aNodeHasOneRoomConsumerPerRoomHoweverManySockets() throws Exception {
+    node = Nodes.start(Nodes.config(TestServices.newDatabase(), TestServices.redisUrl()).put("HTTP_INSTANCES", 2));
+    api = new Api(node.httpPort());
+    Session ned = api.register("ned");
+    String busy = api.conversation(ned, "busy");
+    String quiet = api.conversation(ned, "quiet");
+    List<Ws> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        sockets.add(Ws.open(node.httpPort(), ned.token()).join(busy));
+      }
+      sockets.add(Ws.open(node.httpPort(), ned.token()).join(quiet));
+      assertEquals(2, node.realtime().rooms().await(), "two rooms, five sockets");
+      assertEquals("ack", sockets.get(0).say(busy, "to all four", "one-1").getString("type"));
+      for (int i = 0; i < 4; i++) {
+        assertEquals("to all four", sockets.get(i).await("message").getString("content"));
+      }
+    } finally {
+      sockets.forEach(Ws::close);
+    }
+    // The last socket of a room takes its consumer away. Nothing outside the node signals that: poll.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (node.realtime().rooms().await() > 0 && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    assertEquals(0, node.realtime().rooms().await());
   }
 
   @Test

@@ -279,6 +279,62 @@ class RealtimeTest {
   }
 
   @Test
+  void leavingAndRejoiningWhileMessagesFlowNeverDuplicatesOrLoses() {
+    Session pia = api.register("pia");
+    Session roy = api.register("roy");
+    String id = room(pia, roy);
+    try (Ws sender = Ws.open(port, pia.token()); Ws reader = Ws.open(port, roy.token())) {
+      reader.join(id);
+      List<Long> seen = new ArrayList<>();
+      for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 3; i++) {
+          sender.send(new JsonObject().put("type", "message").put("conversationId", id)
+            .put("content", "r" + round + "-" + i).put("clientMsgId", "q-" + round + "-" + i));
+        }
+        long last = seen.isEmpty() ? 0 : seen.get(seen.size() - 1);
+        long upTo = (round + 1) * 3L;
+        // Leave part-way, come back at once with what was seen: the rest arrives once, in order.
+        seen.add(reader.await("message", f -> f.getLong("seq") == last + 1).getLong("seq"));
+        reader.send(new JsonObject().put("type", "leave").put("conversationId", id));
+        // Messages delivered before the leave took effect are the old subscription's: done with them.
+        reader.discardThrough("left");
+        reader.send(new JsonObject().put("type", "join").put("conversationId", id).put("lastSeq", last + 1));
+        while (seen.get(seen.size() - 1) < upTo) {
+          seen.add(reader.await(f -> "message".equals(f.getString("type")), 10_000).getLong("seq"));
+        }
+        reader.await("resumed");
+        for (int i = 0; i < 3; i++) {
+          sender.await("ack");
+        }
+      }
+      List<Long> expected = new ArrayList<>();
+      for (long seq = 1; seq <= 15; seq++) {
+        expected.add(seq);
+      }
+      assertEquals(expected, seen);
+      assertTrue(reader.received().stream().noneMatch(f -> "message".equals(f.getString("type"))), "no duplicate");
+    }
+  }
+
+  @Test
+  void aLateRefreshDoesNotBringBackAConnectionThatLeft() {
+    Session sol = api.register("sol");
+    String id = room(sol);
+    dev.parley.bus.PresenceClient presence = new dev.parley.bus.PresenceClient(node.vertx(), true, 5_000, true);
+    JsonObject user = new JsonObject().put("id", sol.userId()).put("displayName", "sol");
+    JsonArray stale = new JsonArray().add(new JsonObject().put("conversationId", id).put("connectionId", "c-left")
+      .put("user", user));
+    presence.connect(id, "c-left", user).await();
+    presence.disconnect(id, "c-left").await();
+    presence.refresh(stale).await();
+    assertEquals(0, presence.list(id).await().size(), "the refresh came after the leave");
+    // A connection Redis never heard of (it joined while Redis was down, or Redis lost its data) is added.
+    presence.refresh(new JsonArray().add(new JsonObject().put("conversationId", id).put("connectionId", "c-new")
+      .put("user", user))).await();
+    assertEquals(1, presence.list(id).await().size());
+  }
+
+  @Test
   void aLongResumeIsTruncatedAtTheBound() {
     Session ned = api.register("ned");
     String id = room(ned);
@@ -383,11 +439,14 @@ class RealtimeTest {
       JsonObject read = a.await("read");
       assertEquals(2, read.getLong("seq"));
       assertEquals(rae.userId(), read.getJsonObject("user").getString("id"));
-      // Past the last message: clamped to it.
+      // A marker that does not move is not broadcast; one past the last message is clamped to it.
+      b.send(new JsonObject().put("type", "read").put("conversationId", id).put("seq", 1));
+      a.say(id, "three", "r-3");
       b.send(new JsonObject().put("type", "read").put("conversationId", id).put("seq", 99));
-      assertEquals(2, a.await("read").getLong("seq"));
+      assertEquals(3, a.await("read").getLong("seq"));
+      assertTrue(a.received().stream().noneMatch(f -> "read".equals(f.getString("type"))), a.received().toString());
     }
-    assertEquals(2, api.get(path(id, ""), rae.token()).json().getLong("myLastReadSeq"));
+    assertEquals(3, api.get(path(id, ""), rae.token()).json().getLong("myLastReadSeq"));
   }
 
   @Test
@@ -477,7 +536,9 @@ class RealtimeTest {
     api.say(amy, id, "one");
     api.say(amy, id, "two");
     try (dev.parley.support.Sse sse = dev.parley.support.Sse.open(port, path(id, "/events"), amy.token(), "1")) {
-      assertEquals("joined", sse.next().json().getString("type"));
+      dev.parley.support.Sse.Event joined = sse.next();
+      assertEquals("joined", joined.json().getString("type"));
+      assertEquals("1", joined.id(), "a stream that drops before the replay resumes from where it was");
       dev.parley.support.Sse.Event replayed = sse.next();
       assertEquals("2", replayed.id());
       assertEquals("two", replayed.json().getString("content"));
@@ -518,6 +579,13 @@ class RealtimeTest {
           }
           fuzzer.send(new JsonObject().put("type", "ping"));
           fuzzer.await("pong");
+        }
+      }
+      // Oversized frames, of random sizes past the limit: each closes its own socket with 1009, nothing else.
+      for (int i = 0; i < 3; i++) {
+        try (Ws big = Ws.open(port, fuzz.token())) {
+          big.sendText(randomText(random, 65_537 + random.nextInt(200_000)));
+          assertEquals(1009, big.awaitClose(5000));
         }
       }
       assertEquals("ack", watcher.say(id, "the node still serves", "w-1").getString("type"));

@@ -70,7 +70,7 @@ public record ParleyConfig(
    * @param resumeMaxMessages  the most messages one {@code join} with {@code lastSeq} replays
    * @param presenceTtlMs      a connection not refreshed for this long is offline (a crashed node's users)
    * @param typingTimeoutMs    a typing indicator not refreshed for this long ends by itself
-   * @param typingThrottleMs   at most one "typing" broadcast per user and room per this interval
+   * @param typingThrottleMs   at most one "typing" broadcast per connection and room per this interval
    * @param messagesPerMinute  user messages a user may send per minute, cluster-wide
    * @param assistantPerMinute assistant requests a user may make per minute, cluster-wide
    * @param rateLimitFailOpen  true: while Redis is unusable, limits let everything through; false: refuse

@@ -23,6 +23,7 @@ final class EventStream extends Session {
   private final HttpServerResponse response;
   private boolean started;
   private long expiryTimer = -1;
+  private Long resumeFrom;
 
   EventStream(Realtime realtime, Context context, RoutingContext ctx, AuthenticatedUser user) {
     super(realtime, context);
@@ -32,6 +33,7 @@ final class EventStream extends Session {
   }
 
   void start(String conversationId, Long lastSeq) {
+    resumeFrom = lastSeq;
     response.closeHandler(v -> close((short) 0, "client gone"));
     response.exceptionHandler(failure -> close((short) 0, "client gone"));
     response.drainHandler(v -> drained());
@@ -42,6 +44,7 @@ final class EventStream extends Session {
     });
     join(conversationId, lastSeq).onFailure(failure -> {
       if (!started) {
+        cancelExpiry();
         closed();
         ctx.fail(failure);
       } else {
@@ -73,9 +76,20 @@ final class EventStream extends Session {
     write(event.sse());
   }
 
+  /**
+   * {@code joined} and {@code resumed} carry an {@code id:} too (the seq the stream is at), so an EventSource that
+   * drops before any message still resumes from there.
+   */
   @Override
   void writeFrame(JsonObject frame) {
-    write(new RoomEvent(frame.getString(Frames.TYPE), 0, frame.toBuffer()).sse());
+    String type = frame.getString(Frames.TYPE);
+    long at = switch (type) {
+      // Resuming: what the client had, since the replay that follows may be cut short.
+      case Frames.JOINED -> resumeFrom != null ? resumeFrom : frame.getLong(Frames.LAST_SEQ, 0L);
+      case Frames.RESUMED -> frame.getLong(Frames.TO_SEQ, 0L);
+      default -> 0;
+    };
+    write(new RoomEvent(type, at, frame.toBuffer()).sse());
   }
 
   /** A comment line: keeps proxies from closing an idle stream. */
@@ -99,12 +113,16 @@ final class EventStream extends Session {
    * Ends the stream. A stream that reads too slowly is cut at once, since its end would wait behind all it has
    * not read; otherwise the response ends and an EventSource reconnects by itself.
    */
-  @Override
-  void close(short code, String reason) {
+  private void cancelExpiry() {
     if (expiryTimer >= 0) {
       realtime.vertx().cancelTimer(expiryTimer);
       expiryTimer = -1;
     }
+  }
+
+  @Override
+  void close(short code, String reason) {
+    cancelExpiry();
     if (!response.ended() && !response.closed()) {
       if (started && code != Frames.CLOSE_SLOW_CONSUMER) {
         response.end();

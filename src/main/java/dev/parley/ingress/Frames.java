@@ -51,6 +51,8 @@ final class Frames {
   static final String MESSAGE_TEXT = "message";
   static final String RETRY_AFTER_MS = "retryAfterMs";
   static final String REASON = "reason";
+  static final String FROM_SEQ = "fromSeq";
+  static final String TO_SEQ = "toSeq";
 
   /** Unauthenticated: no valid token in time (RFC 6455 "policy violation"). */
   static final short CLOSE_UNAUTHENTICATED = 1008;
@@ -95,7 +97,7 @@ final class Frames {
   }
 
   static JsonObject resumed(String conversationId, long fromSeq, long toSeq, boolean truncated) {
-    return frame(RESUMED).put(CONVERSATION_ID, conversationId).put("fromSeq", fromSeq).put("toSeq", toSeq)
+    return frame(RESUMED).put(CONVERSATION_ID, conversationId).put(FROM_SEQ, fromSeq).put(TO_SEQ, toSeq)
       .put("truncated", truncated);
   }
 

@@ -94,7 +94,7 @@ public final class IngressVerticle extends VerticleBase {
     if (!config.http().corsOrigins().isEmpty()) {
       router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
-    realtime = new Realtime(vertx, config, node.hub, store, presence, tokens, node.slowConsumers);
+    realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, node.slowConsumers);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     realtime.mount(router);
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);

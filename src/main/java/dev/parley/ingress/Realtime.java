@@ -9,6 +9,7 @@ import dev.parley.bus.StoreClient;
 import dev.parley.config.ParleyConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -41,6 +42,8 @@ final class Realtime {
   private static final String BEARER = "Bearer ";
 
   private final Vertx vertx;
+  /** The ingress instance's own context: sessions group by it in the fan-out (one task per event loop). */
+  private final Context context;
   private final ParleyConfig node;
   private final RoomHub hub;
   private final StoreClient store;
@@ -52,9 +55,10 @@ final class Realtime {
   private long refreshTimer = -1;
   private boolean draining;
 
-  Realtime(Vertx vertx, ParleyConfig node, RoomHub hub, StoreClient store, PresenceClient presence, Tokens tokens,
-           AtomicLong slowConsumers) {
+  Realtime(Vertx vertx, Context context, ParleyConfig node, RoomHub hub, StoreClient store, PresenceClient presence,
+           Tokens tokens, AtomicLong slowConsumers) {
     this.vertx = vertx;
+    this.context = context;
     this.node = node;
     this.hub = hub;
     this.store = store;
@@ -160,7 +164,6 @@ final class Realtime {
           return;
         }
         AccessLog.upgraded(ctx, started);
-        Context context = vertx.getOrCreateContext();
         ChatSocket socket = new ChatSocket(this, context, upgraded.result(), verified.result(), conversationId, lastSeq);
         sessions.add(socket);
         socket.start();
@@ -208,7 +211,7 @@ final class Realtime {
         ctx.fail(verified.cause());
         return;
       }
-      EventStream stream = new EventStream(this, vertx.getOrCreateContext(), ctx, verified.result());
+      EventStream stream = new EventStream(this, context, ctx, verified.result());
       sessions.add(stream);
       stream.start(ctx.pathParam("conversationId"), lastSeq);
     });
@@ -247,7 +250,7 @@ final class Realtime {
     JsonArray connections = new JsonArray();
     for (Session session : sessions) {
       for (Session.Joined joined : session.rooms.values()) {
-        if (joined.present) {
+        if (joined.attached) {
           connections.add(new JsonObject().put(PresenceApi.CONVERSATION_ID, joined.id)
             .put(PresenceApi.CONNECTION_ID, session.connectionId).put(PresenceApi.USER, session.userJson()));
         }
@@ -269,11 +272,17 @@ final class Realtime {
     List<Future<Void>> done = new ArrayList<>();
     for (Session session : new ArrayList<>(sessions)) {
       Future<Void> drained = session instanceof ChatSocket socket ? socket.drain() : Future.succeededFuture();
-      done.add(drained.timeout(graceMs, java.util.concurrent.TimeUnit.MILLISECONDS).otherwiseEmpty()
-        .compose(v -> {
-          session.close(Frames.CLOSE_RESTART, "node shutting down: reconnect");
-          return session.cleanedUp();
-        }));
+      // Bounded by a timer of this event loop, so the close below runs here too (Future.timeout would not).
+      Promise<Void> ready = Promise.promise();
+      long timer = vertx.setTimer(Math.max(1, graceMs), t -> ready.tryComplete());
+      drained.onComplete(d -> {
+        vertx.cancelTimer(timer);
+        ready.tryComplete();
+      });
+      done.add(ready.future().compose(v -> {
+        session.close(Frames.CLOSE_RESTART, "node shutting down: reconnect");
+        return session.cleanedUp();
+      }));
     }
     return Future.join(done).mapEmpty();
   }

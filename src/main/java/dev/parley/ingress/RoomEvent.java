@@ -25,7 +25,7 @@ final class RoomEvent {
     return new RoomEvent(RoomEvents.MESSAGE, message.seq(), RoomEvents.message(message).toBuffer());
   }
 
-  /** {@code id: <seq>} (messages only), then the frame as one {@code data:} line. */
+  /** {@code id: <seq>} when there is one, then the frame as one {@code data:} line. */
   Buffer sse() {
     Buffer encoded = sse;
     if (encoded == null) {

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +50,8 @@ final class RoomHub {
   RoomHub(Vertx vertx, StoreClient store) {
     this.vertx = vertx;
     this.store = store;
-    // Called off any event loop, so this is a context of its own, on one of the node's event loops.
-    this.context = vertx.getOrCreateContext();
+    // A context of its own on one of the node's event loops (the caller's may be the cluster manager's).
+    this.context = ((VertxInternal) vertx).createEventLoopContext();
   }
 
   /**
@@ -106,12 +107,16 @@ final class RoomHub {
           return;
         }
         room.delivered = done.result().lastSeq();
+        long baseline = room.delivered;
         room.waiting.forEach((subscriber, attached) -> {
           room.add(subscriber);
-          subscriber.context().runOnContext(x -> attached.complete(room.delivered));
+          subscriber.context().runOnContext(x -> attached.complete(baseline));
         });
         room.waiting.clear();
         drain(room);
+        if (!room.pending.isEmpty()) {
+          awaitGap(room);
+        }
         if (vertx.isClustered()) {
           vertx.setTimer(SETTLE_MS, t -> fill(room));
         }
@@ -146,12 +151,17 @@ final class RoomHub {
       drain(room);
     } else if (seq > room.delivered) {
       room.pending.put(seq, event);
-      if (room.gapTimer < 0) {
-        room.gapTimer = vertx.setTimer(GAP_WAIT_MS, t -> {
-          room.gapTimer = -1;
-          fill(room);
-        });
-      }
+      awaitGap(room);
+    }
+  }
+
+  /** A message is missing before the pending ones: give it a moment to arrive, then read it from the store. */
+  private void awaitGap(Room room) {
+    if (room.gapTimer < 0) {
+      room.gapTimer = vertx.setTimer(GAP_WAIT_MS, t -> {
+        room.gapTimer = -1;
+        fill(room);
+      });
     }
   }
 
@@ -183,6 +193,9 @@ final class RoomHub {
       }
       if (done.failed()) {
         LOG.warn("room {}: cannot read missed messages yet: {}", room.id, done.cause().getMessage());
+        if (room.gapTimer >= 0) {
+          vertx.cancelTimer(room.gapTimer);
+        }
         room.gapTimer = vertx.setTimer(GAP_WAIT_MS * 5, t -> {
           room.gapTimer = -1;
           fill(room);

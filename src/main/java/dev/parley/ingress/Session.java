@@ -57,7 +57,10 @@ abstract class Session implements Subscriber {
   static final class Joined {
     final String id;
     boolean live;
-    boolean present;
+    /** Subscribed, so this connection belongs in presence (refreshed, and taken out when it leaves). */
+    boolean attached;
+    /** The highest seq the client has or was sent: a message at or below it is not sent again. */
+    long floor = -1;
     List<RoomEvent> held = new ArrayList<>();
     boolean typing;
     long typingSentAt;
@@ -105,23 +108,20 @@ abstract class Session implements Subscriber {
     Joined joined = new Joined(conversationId);
     rooms.put(conversationId, joined);
     return realtime.store().conversation(user.id(), conversationId)
-      .compose(member -> realtime.hub().attach(conversationId, this))
-      .compose(baseline -> stillJoined(joined)
-        .compose(v -> realtime.presence().connect(conversationId, connectionId, userJson())
-          .map(connected -> {
-            joined.present = true;
-            if (closed || rooms.get(conversationId) != joined) {
-              // Left or closed while Redis answered: leave() ran before presence existed, so undo it here.
-              realtime.presence().disconnect(conversationId, connectionId);
-            }
-            return true;
-          })
-          .otherwise(false))
-        .compose(v -> realtime.presence().list(conversationId).otherwise(new JsonArray()))
-        .compose(presence -> stillJoined(joined).map(v -> {
-          writeFrame(Frames.joined(conversationId, baseline, presence));
-          return baseline;
-        })))
+      // Checked on this event loop, where leave() runs: a leave during the store's answer stops the attach.
+      .compose(member -> stillJoined(joined))
+      .compose(v -> realtime.hub().attach(conversationId, this))
+      .compose(baseline -> {
+        joined.attached = true;
+        joined.floor = lastSeq == null ? baseline : Math.max(baseline, lastSeq);
+        return stillJoined(joined)
+          .compose(v -> realtime.presence().connect(conversationId, connectionId, userJson()).otherwiseEmpty())
+          .compose(v -> realtime.presence().list(conversationId).otherwise(new JsonArray()))
+          .compose(presence -> stillJoined(joined).map(v -> {
+            writeFrame(Frames.joined(conversationId, baseline, presence));
+            return baseline;
+          }));
+      })
       .compose(baseline -> lastSeq == null ? Future.succeededFuture() : replay(joined, lastSeq, baseline))
       .compose(v -> stillJoined(joined))
       .onSuccess(v -> goLive(joined))
@@ -200,6 +200,13 @@ abstract class Session implements Subscriber {
   }
 
   private void handle(Joined joined, RoomEvent event) {
+    if (event.seq > 0) {
+      if (event.seq <= joined.floor) {
+        // Already replayed, or seen by the client before it came here from a node that was further ahead.
+        return;
+      }
+      joined.floor = event.seq;
+    }
     writeEvent(event);
     // Rare events that end this session's place in the room: it was removed, or the room deleted.
     if (RoomEvents.MEMBER.equals(event.type) || RoomEvents.CONVERSATION.equals(event.type)) {
@@ -230,7 +237,7 @@ abstract class Session implements Subscriber {
     if (joined.typing) {
       stopTyping(joined);
     }
-    return joined.present ? realtime.presence().disconnect(conversationId, connectionId).otherwiseEmpty()
+    return joined.attached ? realtime.presence().disconnect(conversationId, connectionId).otherwiseEmpty()
       : Future.succeededFuture();
   }
 

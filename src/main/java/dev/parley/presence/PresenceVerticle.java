@@ -136,7 +136,9 @@ public final class PresenceVerticle extends VerticleBase {
 
   private Future<JsonObject> disconnect(JsonObject body) {
     String room = required(body, CONVERSATION_ID);
-    return eval(Scripts.DISCONNECT, room, required(body, CONNECTION_ID)).map(last -> {
+    // The tombstone outlives any refresh or connect still on its way: two TTLs.
+    return eval(Scripts.DISCONNECT, room, required(body, CONNECTION_ID),
+      Long.toString(2 * config.realtime().presenceTtlMs())).map(last -> {
       if (last != null) {
         RoomEvents.publish(vertx.eventBus(), room, RoomEvents.presence(room, new JsonObject(last.toString()), false));
       }
@@ -158,7 +160,7 @@ public final class PresenceVerticle extends VerticleBase {
       args.add(user(connection).encode());
     }
     return eval(Scripts.REFRESH, args.toArray(String[]::new)).map(online -> {
-      publishPairs(online, true);
+      publishPairs(online, 0, true);
       return new JsonObject();
     });
   }
@@ -192,23 +194,26 @@ public final class PresenceVerticle extends VerticleBase {
       });
   }
 
-  /** Connections of crashed nodes: their users go offline in every room they were in. */
+  /** Connections of crashed nodes: their users go offline in every room they were in. Batch after batch. */
   private void sweep() {
     eval(Scripts.SWEEP, Integer.toString(SWEEP_BATCH)).onComplete(done -> {
       if (done.succeeded()) {
-        publishPairs(done.result(), false);
+        publishPairs(done.result(), 1, false);
+        if (done.result().get(0).toInteger() == SWEEP_BATCH) {
+          sweep();
+        }
       } else {
         LOG.debug("presence sweep failed: {}", done.cause().getMessage());
       }
     });
   }
 
-  /** Publishes a presence event for each (room, user JSON) pair a script returned. */
-  private void publishPairs(Response pairs, boolean online) {
+  /** Publishes a presence event for each (room, user JSON) pair a script returned, from index {@code from}. */
+  private void publishPairs(Response pairs, int from, boolean online) {
     if (pairs == null) {
       return;
     }
-    for (int i = 0; i + 1 < pairs.size(); i += 2) {
+    for (int i = from; i + 1 < pairs.size(); i += 2) {
       String room = pairs.get(i).toString();
       RoomEvents.publish(vertx.eventBus(), room, RoomEvents.presence(room, new JsonObject(pairs.get(i + 1).toString()),
         online));

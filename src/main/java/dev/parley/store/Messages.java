@@ -54,11 +54,14 @@ final class Messages {
     + "WHERE conversation_id = $1 AND id = $2";
 
   private static final String LAST_SEQ = "SELECT last_seq FROM conversations WHERE id = $1 AND deleted_at IS NULL";
-  /** Moves the marker forward only, and never past the last message; proves membership in the same statement. */
-  private static final String READ = "UPDATE conversation_members m "
-    + "SET last_read_seq = GREATEST(m.last_read_seq, LEAST($3, c.last_seq)) FROM conversations c, users u "
-    + "WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id AND c.deleted_at IS NULL "
-    + "AND u.id = m.user_id RETURNING m.last_read_seq, u.display_name";
+  /** Moves the marker forward only, and never past the last message; no row when it does not move. */
+  private static final String READ = "UPDATE conversation_members m SET last_read_seq = LEAST($3, c.last_seq) "
+    + "FROM conversations c, users u WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id "
+    + "AND c.deleted_at IS NULL AND u.id = m.user_id AND m.last_read_seq < LEAST($3, c.last_seq) "
+    + "RETURNING m.last_read_seq, u.display_name";
+  private static final String READ_MARKER = "SELECT m.last_read_seq, u.display_name FROM conversation_members m "
+    + "JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL JOIN users u ON u.id = m.user_id "
+    + "WHERE m.conversation_id = $1 AND m.user_id = $2";
 
   private final Pool pool;
 
@@ -135,10 +138,23 @@ final class Messages {
     });
   }
 
-  /** The member's read marker after moving it to {@code seq}, and the member's name. */
-  Future<Row> markRead(UUID actor, UUID conversation, long seq) {
-    return pool.preparedQuery(READ).execute(Tuple.of(conversation, actor, seq))
-      .map(rows -> Users.single(rows, "conversation"));
+  /** The read marker after moving it, the member's name, and whether it moved. */
+  record ReadMarker(long seq, String displayName, boolean moved) {
+  }
+
+  /** Moves the member's read marker to {@code seq}; NOT_FOUND for a non-member. */
+  Future<ReadMarker> markRead(UUID actor, UUID conversation, long seq) {
+    return pool.preparedQuery(READ).execute(Tuple.of(conversation, actor, seq)).compose(moved -> {
+      if (moved.size() > 0) {
+        Row row = moved.iterator().next();
+        return Future.succeededFuture(new ReadMarker(row.getLong("last_read_seq"), row.getString("display_name"), true));
+      }
+      return pool.preparedQuery(READ_MARKER).execute(Tuple.of(conversation, actor))
+        .map(rows -> {
+          Row row = Users.single(rows, "conversation");
+          return new ReadMarker(row.getLong("last_read_seq"), row.getString("display_name"), false);
+        });
+    });
   }
 
   /** Only the sender edits a message; a deleted message cannot be edited. */

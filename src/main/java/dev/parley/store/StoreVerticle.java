@@ -160,11 +160,12 @@ public final class StoreVerticle extends VerticleBase {
     if (seq == null || seq < 0) {
       throw ParleyException.invalid(SEQ + " must be a whole number of at least 0");
     }
-    return messages.markRead(actor, conversation, seq).map(row -> {
-      long marker = row.getLong("last_read_seq");
-      publish(conversation.toString(), RoomEvents.read(conversation.toString(),
-        RoomEvents.user(actor.toString(), row.getString("display_name")), marker));
-      return new JsonObject().put(LAST_READ_SEQ, marker);
+    return messages.markRead(actor, conversation, seq).map(marker -> {
+      if (marker.moved()) {
+        publish(conversation.toString(), RoomEvents.read(conversation.toString(),
+          RoomEvents.user(actor.toString(), marker.displayName()), marker.seq()));
+      }
+      return new JsonObject().put(LAST_READ_SEQ, marker.seq());
     });
   }
 

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -25,20 +26,19 @@ public final class Ws implements AutoCloseable {
   private static final long DEFAULT_WAIT_MS = 10_000;
 
   private final Vertx vertx;
-  private final WebSocket socket;
+  private final ClientWebSocket socket;
   private final List<JsonObject> frames = new ArrayList<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
+  /** Numbers the frames in arrival order (kept in each frame as {@code receivedAt}). */
+  private long arrivals;
 
-  private Ws(Vertx vertx, WebSocket socket) {
+  private Ws(Vertx vertx, ClientWebSocket socket) {
     this.vertx = vertx;
     this.socket = socket;
-  }
-
-  /** Installs the handlers on the event loop, as the connection completes: no frame can arrive before them. */
-  private Ws listen() {
+    // Installed before connecting: the server writes its first frame the moment the upgrade is accepted.
     socket.textMessageHandler(text -> {
       synchronized (frames) {
-        frames.add(new JsonObject(text));
+        frames.add(new JsonObject(text).put("receivedAt", arrivals++));
         frames.notifyAll();
       }
     });
@@ -48,7 +48,6 @@ public final class Ws implements AutoCloseable {
         frames.notifyAll();
       }
     });
-    return this;
   }
 
   /** Connects to {@code path} (query included) on a node. */
@@ -70,7 +69,9 @@ public final class Ws implements AutoCloseable {
     WebSocketConnectOptions connect = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path)
       .setHeaders(headers);
     try {
-      return client.connect(connect).map(socket -> new Ws(vertx, socket).listen()).await();
+      Ws ws = new Ws(vertx, client.webSocket());
+      ws.socket.connect(connect).await();
+      return ws;
     } catch (RuntimeException e) {
       vertx.close();
       throw e;
@@ -189,6 +190,17 @@ public final class Ws implements AutoCloseable {
   /** Stops reading from the socket: the server's writes pile up as for a client that cannot keep up. */
   public void pause() {
     socket.pause();
+  }
+
+  /**
+   * Waits for a frame of {@code type}, then drops it and every frame received before it: what came before it is
+   * done with (say, the events of a subscription that a {@code left} ended).
+   */
+  public void discardThrough(String type) {
+    JsonObject marker = await(type);
+    synchronized (frames) {
+      frames.removeIf(frame -> frame.getLong("receivedAt", 0L) < marker.getLong("receivedAt"));
+    }
   }
 
   public void resume() {

@@ -25,6 +25,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
   private final EmbeddedPostgres postgres;
 
+  static {
+    tidyDistributionProbe();
+  }
+
   private EmbeddedPostgresServer(EmbeddedPostgres postgres) {
     this.postgres = postgres;
   }
@@ -53,6 +57,34 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     });
     LOG.debug("embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", postgres.getPort(), dataDirectory);
     return new EmbeddedPostgresServer(postgres);
+  }
+
+  /**
+   * The library learns the Linux distribution once per JVM by running a script it copies into the temp directory
+   * and never deletes. Run that now, and delete the copy it made.
+   */
+  private static void tidyDistributionProbe() {
+    Path temp = Path.of(System.getProperty("java.io.tmpdir"));
+    String pattern = "detect_linux_distribution_*.sh";
+    try {
+      java.util.Set<Path> before = probes(temp, pattern);
+      Class.forName("io.zonky.test.db.postgres.util.LinuxUtils", true, EmbeddedPostgresServer.class.getClassLoader());
+      for (Path probe : probes(temp, pattern)) {
+        if (!before.contains(probe)) {
+          Files.deleteIfExists(probe);
+        }
+      }
+    } catch (IOException | ClassNotFoundException | RuntimeException e) {
+      LOG.debug("could not tidy the embedded PostgreSQL's distribution probe", e);
+    }
+  }
+
+  private static java.util.Set<Path> probes(Path directory, String pattern) throws IOException {
+    java.util.Set<Path> found = new java.util.HashSet<>();
+    try (java.nio.file.DirectoryStream<Path> matches = Files.newDirectoryStream(directory, pattern)) {
+      matches.forEach(found::add);
+    }
+    return found;
   }
 
   public int port() {

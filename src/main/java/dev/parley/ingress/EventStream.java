@@ -82,14 +82,13 @@ final class EventStream extends Session {
    */
   @Override
   void writeFrame(JsonObject frame) {
-    String type = frame.getString(Frames.TYPE);
-    long at = switch (type) {
+    Long at = switch (frame.getString(Frames.TYPE)) {
       // Resuming: what the client had, since the replay that follows may be cut short.
       case Frames.JOINED -> resumeFrom != null ? resumeFrom : frame.getLong(Frames.LAST_SEQ, 0L);
       case Frames.RESUMED -> frame.getLong(Frames.TO_SEQ, 0L);
-      default -> 0;
+      default -> null;
     };
-    write(new RoomEvent(type, at, frame.toBuffer()).sse());
+    write(RoomEvent.sse(frame.toBuffer(), at));
   }
 
   /** A comment line: keeps proxies from closing an idle stream. */

@@ -25,17 +25,22 @@ final class RoomEvent {
     return new RoomEvent(RoomEvents.MESSAGE, message.seq(), RoomEvents.message(message).toBuffer());
   }
 
-  /** {@code id: <seq>} when there is one, then the frame as one {@code data:} line. */
+  /** {@code id: <seq>} for a message, then the frame as one {@code data:} line. */
   Buffer sse() {
     Buffer encoded = sse;
     if (encoded == null) {
-      encoded = Buffer.buffer(json.length() + 32);
-      if (seq > 0) {
-        encoded.appendString("id: ").appendString(Long.toString(seq)).appendString("\n");
-      }
-      encoded.appendString("data: ").appendBuffer(json).appendString("\n\n");
+      encoded = sse(json, seq > 0 ? seq : null);
       sse = encoded;
     }
     return encoded;
+  }
+
+  /** An SSE event of a JSON frame, with an {@code id:} line unless {@code id} is null. */
+  static Buffer sse(Buffer json, Long id) {
+    Buffer encoded = Buffer.buffer(json.length() + 32);
+    if (id != null) {
+      encoded.appendString("id: ").appendString(Long.toString(id)).appendString("\n");
+    }
+    return encoded.appendString("data: ").appendBuffer(json).appendString("\n\n");
   }
 }

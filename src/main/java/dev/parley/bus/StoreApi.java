@@ -27,6 +27,15 @@ package dev.parley.bus;
  *   <tr><td>message.since</td><td>conversationId, after, limit</td><td>{messages, lastSeq}: up to limit messages after
  *       the seq {@code after}, ascending, and the conversation's last seq. Trusted: no membership check (the
  *       node's room fan-out uses it to fill gaps)</td></tr>
+ *   <tr><td>document.create</td><td>userId, conversationId?, title, filename, contentType, sizeBytes, sha256, global,
+ *       chunks [text]</td><td>{document, duplicate}: {@link Document}; the same file in the same place again stores
+ *       nothing (duplicate true). NOT_FOUND outside the conversation, FORBIDDEN global unless admin</td></tr>
+ *   <tr><td>document.list</td><td>userId, conversationId?</td><td>{documents}: the user's library and the global
+ *       documents, or the conversation's</td></tr>
+ *   <tr><td>document.get</td><td>userId, documentId</td><td>{@link Document}; NOT_FOUND unless readable</td></tr>
+ *   <tr><td>document.delete</td><td>userId, documentId</td><td>{}; the owner or an admin</td></tr>
+ *   <tr><td>knowledge.search</td><td>userId, conversationId?, query, limit</td><td>{passages: [{@link Passage}]}:
+ *       only what the user may read</td></tr>
  *   <tr><td>ping</td><td>{}</td><td>{} once PostgreSQL answers</td></tr>
  * </table>
  *
@@ -53,6 +62,11 @@ public final class StoreApi {
   public static final String MESSAGE_DELETE = "message.delete";
   public static final String MEMBER_READ = "member.read";
   public static final String MESSAGE_SINCE = "message.since";
+  public static final String DOCUMENT_CREATE = "document.create";
+  public static final String DOCUMENT_LIST = "document.list";
+  public static final String DOCUMENT_GET = "document.get";
+  public static final String DOCUMENT_DELETE = "document.delete";
+  public static final String KNOWLEDGE_SEARCH = "knowledge.search";
 
   public static final String USER_ID = "userId";
   public static final String USER = "user";
@@ -82,6 +96,17 @@ public final class StoreApi {
   public static final String SEQ = "seq";
   public static final String LAST_READ_SEQ = "lastReadSeq";
   public static final String LAST_SEQ = "lastSeq";
+  public static final String DOCUMENT = "document";
+  public static final String DOCUMENTS = "documents";
+  public static final String DOCUMENT_ID = "documentId";
+  public static final String FILENAME = "filename";
+  public static final String CONTENT_TYPE = "contentType";
+  public static final String SIZE_BYTES = "sizeBytes";
+  public static final String SHA256 = "sha256";
+  public static final String GLOBAL = "global";
+  public static final String CHUNKS = "chunks";
+  public static final String QUERY = "query";
+  public static final String PASSAGES = "passages";
 
   private StoreApi() {
   }

@@ -130,6 +130,42 @@ public final class StoreClient extends BusClient {
       .map(json -> new Since(Json.list(json.getJsonArray(MESSAGES), ChatMessage::fromJson), json.getLong(LAST_SEQ)));
   }
 
+  /** A stored document, and whether it was there already. */
+  public record StoredDocument(Document document, boolean duplicate) {
+  }
+
+  /** Stores a document and its chunks; the same file in the same place again stores nothing. */
+  public Future<StoredDocument> createDocument(String userId, String conversationId, String title, String filename,
+                                               String contentType, long sizeBytes, String sha256, boolean global,
+                                               List<String> chunks) {
+    return request(DOCUMENT_CREATE, new JsonObject().put(USER_ID, userId).put(CONVERSATION_ID, conversationId)
+      .put(TITLE, title).put(FILENAME, filename).put(CONTENT_TYPE, contentType).put(SIZE_BYTES, sizeBytes)
+      .put(SHA256, sha256).put(GLOBAL, global).put(CHUNKS, new io.vertx.core.json.JsonArray(List.copyOf(chunks))))
+      .map(json -> new StoredDocument(Document.fromJson(json.getJsonObject(DOCUMENT)), json.getBoolean(DUPLICATE)));
+  }
+
+  /** The user's library and the global documents, or (with a conversation) that conversation's documents. */
+  public Future<List<Document>> documents(String userId, String conversationId) {
+    return request(DOCUMENT_LIST, new JsonObject().put(USER_ID, userId).put(CONVERSATION_ID, conversationId))
+      .map(json -> Json.list(json.getJsonArray(DOCUMENTS), Document::fromJson));
+  }
+
+  public Future<Document> document(String userId, String documentId) {
+    return request(DOCUMENT_GET, new JsonObject().put(USER_ID, userId).put(DOCUMENT_ID, documentId))
+      .map(Document::fromJson);
+  }
+
+  public Future<Void> deleteDocument(String userId, String documentId) {
+    return request(DOCUMENT_DELETE, new JsonObject().put(USER_ID, userId).put(DOCUMENT_ID, documentId)).mapEmpty();
+  }
+
+  /** The passages that best answer {@code query} among those the user may read in the conversation (nullable). */
+  public Future<List<Passage>> search(String userId, String conversationId, String query, int limit) {
+    return request(KNOWLEDGE_SEARCH, new JsonObject().put(USER_ID, userId).put(CONVERSATION_ID, conversationId)
+      .put(QUERY, query).put(LIMIT, limit))
+      .map(json -> Json.list(json.getJsonArray(PASSAGES), Passage::fromJson));
+  }
+
   private static JsonObject about(String userId, String conversationId) {
     return new JsonObject().put(USER_ID, userId).put(CONVERSATION_ID, conversationId);
   }

@@ -31,6 +31,7 @@ public record ParleyConfig(
   long busTimeoutMs,
   long shutdownGraceMs,
   Realtime realtime,
+  Knowledge knowledge,
   Assistant assistant) {
 
   /**
@@ -81,6 +82,16 @@ public record ParleyConfig(
                          int assistantPerMinute, boolean rateLimitFailOpen) {
   }
 
+  /**
+   * @param maxDocumentBytes larger uploads are refused with 413 TOO_LARGE
+   * @param searchLanguage   the PostgreSQL text search configuration of the knowledge base ({@code simple} treats
+   *                         every language alike); fixed when the schema is first created
+   * @param adminEmails      accounts registered with these emails get the {@code admin} role (may upload
+   *                         documents every user's assistant can read)
+   */
+  public record Knowledge(long maxDocumentBytes, String searchLanguage, List<String> adminEmails) {
+  }
+
   public record Assistant(String provider, String openaiBaseUrl, String openaiApiKey, String anthropicBaseUrl,
                           String anthropicApiKey, String chatModel, String ragServiceUrl) {
   }
@@ -100,6 +111,7 @@ public record ParleyConfig(
     "WS_PING_INTERVAL_MS", "WS_AUTH_TIMEOUT_MS", "WS_ORIGINS", "WS_MAX_FRAME_BYTES", "MAX_MESSAGE_BYTES",
     "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "TYPING_TIMEOUT_MS",
     "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
+    "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS",
     "ASSISTANT_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
     "CHAT_MODEL", "RAG_SERVICE_URL");
 
@@ -110,7 +122,7 @@ public record ParleyConfig(
   public ParleyConfig resolved(String databaseUrl, String redisUrl, String jwtSecret, String nodeName) {
     return new ParleyConfig(http, dataDir, databaseUrl,
       dbPoolSize, redisUrl, new Auth(jwtSecret, auth.issuer, auth.audience, auth.expirySeconds, auth.bcryptCost),
-      cluster, roles, nodeName, maxMessageChars, busTimeoutMs, shutdownGraceMs, realtime, assistant);
+      cluster, roles, nodeName, maxMessageChars, busTimeoutMs, shutdownGraceMs, realtime, knowledge, assistant);
   }
 
   public boolean hasRole(String role) {
@@ -181,6 +193,14 @@ public record ParleyConfig(
       in.integer("RATE_LIMIT_MESSAGES_PER_MIN", 120, 1, 1_000_000),
       in.integer("RATE_LIMIT_ASSISTANT_PER_MIN", 10, 1, 1_000_000),
       in.bool("RATE_LIMIT_FAIL_OPEN", true));
+    String language = in.string("SEARCH_LANGUAGE", "simple").toLowerCase(Locale.ROOT);
+    if (!language.matches("[a-z_]{1,63}")) {
+      throw new ConfigException("SEARCH_LANGUAGE", "'" + language + "' is not a text search configuration name");
+    }
+    Knowledge knowledge = new Knowledge(
+      in.longValue("MAX_DOCUMENT_BYTES", 10_485_760, 1024, 1L << 30),
+      language,
+      in.list("ADMIN_EMAILS").stream().map(email -> email.toLowerCase(Locale.ROOT)).toList());
     return new ParleyConfig(
       http,
       Path.of(in.string("DATA_DIR", "./data")).toAbsolutePath().normalize(),
@@ -195,6 +215,7 @@ public record ParleyConfig(
       in.longValue("BUS_TIMEOUT_MS", 10_000, 100, 600_000),
       in.longValue("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
       realtime,
+      knowledge,
       assistant);
   }
 

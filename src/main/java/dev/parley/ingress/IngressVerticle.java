@@ -95,11 +95,14 @@ public final class IngressVerticle extends VerticleBase {
       router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
     realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, node.slowConsumers);
+    DocumentRoutes documents = new DocumentRoutes(vertx, store, config);
+    documents.mountBodyHandler(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     realtime.mount(router);
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
     new ConversationRoutes(store, presence, config.maxMessageChars(), config.realtime().maxMessageBytes())
       .mount(router, authenticated);
+    documents.mount(router, authenticated);
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::notFound);
     router.errorHandler(405, Failures::handle);

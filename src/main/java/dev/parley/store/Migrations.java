@@ -18,12 +18,14 @@ final class Migrations {
   private Migrations() {
   }
 
-  static void apply(PgConnectOptions database) {
+  /** @param searchLanguage the text search configuration of the knowledge base (placeholder of V3) */
+  static void apply(PgConnectOptions database, String searchLanguage) {
     String jdbcUrl = "jdbc:postgresql://" + database.getHost() + ":" + database.getPort() + "/" + database.getDatabase()
       + (database.getSslMode() == null ? "" : "?sslmode=" + database.getSslMode().name().toLowerCase().replace('_', '-'));
     MigrateResult result = Flyway.configure()
       .dataSource(jdbcUrl, database.getUser(), database.getPassword())
       .locations("classpath:db/migration")
+      .placeholders(java.util.Map.of("searchLanguage", searchLanguage))
       .load()
       .migrate();
     if (result.migrationsExecuted > 0) {

@@ -3,7 +3,9 @@ package dev.parley.store;
 import dev.parley.bus.Addresses;
 import dev.parley.bus.ChatMessage;
 import dev.parley.bus.Conversation;
+import dev.parley.bus.Document;
 import dev.parley.bus.ErrorCode;
+import dev.parley.bus.Passage;
 import dev.parley.bus.Json;
 import dev.parley.bus.ParleyException;
 import dev.parley.bus.RoomEvents;
@@ -22,6 +24,7 @@ import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.UUID;
 
 import static dev.parley.bus.StoreApi.*;
@@ -43,6 +46,7 @@ public final class StoreVerticle extends VerticleBase {
   private Users users;
   private Conversations conversations;
   private Messages messages;
+  private Documents documents;
   private MessageConsumer<JsonObject> consumer;
 
   public StoreVerticle(ParleyConfig config) {
@@ -53,7 +57,7 @@ public final class StoreVerticle extends VerticleBase {
   public Future<?> start() {
     PgConnectOptions database = PgConnectOptions.fromUri(config.databaseUrl());
     return vertx.executeBlocking(() -> {
-      Migrations.apply(database);
+      Migrations.apply(database, config.knowledge().searchLanguage());
       return null;
     }).recover(failure -> {
       LOG.debug("migrations failed", failure);
@@ -68,6 +72,7 @@ public final class StoreVerticle extends VerticleBase {
       users = new Users(pool);
       conversations = new Conversations(pool);
       messages = new Messages(pool);
+      documents = new Documents(pool, config.knowledge().searchLanguage());
       consumer = vertx.eventBus().consumer(Addresses.STORE, this::handle);
       return consumer.completion();
     });
@@ -100,8 +105,12 @@ public final class StoreVerticle extends VerticleBase {
   private Future<?> dispatch(String action, JsonObject request) {
     return switch (action) {
       case Addresses.PING -> pool.query("SELECT 1").execute().map(rows -> new JsonObject());
-      case USER_CREATE -> users.create(Requests.required(request, EMAIL), Requests.required(request, DISPLAY_NAME),
-        Requests.required(request, PASSWORD_HASH)).map(user -> user.toJson());
+      case USER_CREATE -> {
+        String email = Requests.required(request, EMAIL);
+        boolean admin = config.knowledge().adminEmails().contains(email.toLowerCase(java.util.Locale.ROOT));
+        yield users.create(email, Requests.required(request, DISPLAY_NAME), Requests.required(request, PASSWORD_HASH),
+          admin).map(user -> user.toJson());
+      }
       case USER_CREDENTIALS -> users.credentials(Requests.required(request, EMAIL));
       case USER_GET -> users.get(Requests.id(request, USER_ID, "user")).map(user -> user.toJson());
       case CONVERSATION_CREATE -> conversations.create(actor(request), Requests.required(request, TITLE),
@@ -132,6 +141,15 @@ public final class StoreVerticle extends VerticleBase {
             RoomEvents.user(member.toString(), null), RoomEvents.REMOVED)));
       }
       case MEMBER_READ -> read(request);
+      case DOCUMENT_CREATE -> createDocument(request);
+      case DOCUMENT_LIST -> documents.list(actor(request), optionalConversation(request))
+        .map(found -> new JsonObject().put(DOCUMENTS, Json.array(found, Document::toJson)));
+      case DOCUMENT_GET -> documents.get(actor(request), Requests.id(request, DOCUMENT_ID, "document"))
+        .map(Document::toJson);
+      case DOCUMENT_DELETE -> documents.delete(actor(request), Requests.id(request, DOCUMENT_ID, "document"));
+      case KNOWLEDGE_SEARCH -> documents.search(actor(request), optionalConversation(request),
+          Requests.required(request, QUERY), Math.max(1, Math.min(50, request.getInteger(LIMIT, 8))))
+        .map(found -> new JsonObject().put(PASSAGES, Json.array(found, Passage::toJson)));
       case MESSAGE_APPEND -> append(request);
       case MESSAGE_LIST -> messages.list(actor(request), conversation(request), request.getLong(AFTER),
         request.getLong(BEFORE), limit(request)).map(page -> page.toJson());
@@ -151,6 +169,21 @@ public final class StoreVerticle extends VerticleBase {
         });
       default -> Future.failedFuture(ParleyException.invalid("unknown store action '" + action + "'"));
     };
+  }
+
+  private Future<JsonObject> createDocument(JsonObject request) {
+    io.vertx.core.json.JsonArray chunks = request.getJsonArray(CHUNKS, new io.vertx.core.json.JsonArray());
+    List<String> texts = new java.util.ArrayList<>();
+    chunks.forEach(chunk -> texts.add(String.valueOf(chunk)));
+    return documents.create(actor(request), optionalConversation(request), Requests.required(request, TITLE),
+        Requests.required(request, FILENAME), Requests.required(request, CONTENT_TYPE), request.getLong(SIZE_BYTES, 0L),
+        Requests.required(request, SHA256), request.getBoolean(GLOBAL, false), texts)
+      .map(created -> new JsonObject().put(DOCUMENT, created.document().toJson()).put(DUPLICATE, created.duplicate()));
+  }
+
+  /** The conversation a request names, or null when it names none (an id that is not one is NOT_FOUND). */
+  private static UUID optionalConversation(JsonObject request) {
+    return request.getString(CONVERSATION_ID) == null ? null : conversation(request);
   }
 
   private Future<JsonObject> read(JsonObject request) {

@@ -19,8 +19,8 @@ final class Users {
 
   static final String UNIQUE_VIOLATION = "23505";
 
-  private static final String INSERT = "INSERT INTO users AS u (email, display_name, password_hash) VALUES ($1, $2, $3) "
-    + "RETURNING " + Rows.USER_COLUMNS;
+  private static final String INSERT = "INSERT INTO users AS u (email, display_name, password_hash, roles) "
+    + "VALUES ($1, $2, $3, $4) RETURNING " + Rows.USER_COLUMNS;
   private static final String BY_EMAIL = "SELECT " + Rows.USER_COLUMNS + ", u.password_hash FROM users u "
     + "WHERE lower(u.email) = lower($1)";
   private static final String BY_ID = "SELECT " + Rows.USER_COLUMNS + " FROM users u WHERE u.id = $1";
@@ -31,8 +31,10 @@ final class Users {
     this.pool = pool;
   }
 
-  Future<User> create(String email, String displayName, String passwordHash) {
-    return pool.preparedQuery(INSERT).execute(Tuple.of(email, displayName, passwordHash))
+  /** @param admin whether the account gets the {@code admin} role (its email is in ADMIN_EMAILS) */
+  Future<User> create(String email, String displayName, String passwordHash, boolean admin) {
+    String[] roles = admin ? new String[] {"user", "admin"} : new String[] {"user"};
+    return pool.preparedQuery(INSERT).execute(Tuple.of(email, displayName, passwordHash, roles))
       .map(rows -> Rows.user(rows.iterator().next()))
       .recover(failure -> failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
         ? Future.failedFuture(new ParleyException(ErrorCode.CONFLICT, "an account with this email already exists"))

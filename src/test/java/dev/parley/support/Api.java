@@ -79,6 +79,26 @@ public final class Api implements AutoCloseable {
     return new Reply(response.statusCode(), json, text, response.headers());
   }
 
+  /** A multipart upload: one file as the field {@code file}, and form attributes. */
+  public Reply upload(String path, String token, String filename, byte[] content, java.util.Map<String, String> fields) {
+    io.vertx.ext.web.multipart.MultipartForm form = io.vertx.ext.web.multipart.MultipartForm.create()
+      .binaryFileUpload("file", filename, Buffer.buffer(content), "application/octet-stream");
+    fields.forEach(form::attribute);
+    HttpRequest<Buffer> request = client.post(path);
+    if (token != null) {
+      request.putHeader("Authorization", "Bearer " + token);
+    }
+    HttpResponse<Buffer> response = request.sendMultipartForm(form).await();
+    String text = response.bodyAsString();
+    JsonObject json = null;
+    try {
+      json = text == null || text.isEmpty() ? null : new JsonObject(text);
+    } catch (RuntimeException notJson) {
+      // left null: the test looks at text
+    }
+    return new Reply(response.statusCode(), json, text, response.headers());
+  }
+
   public Session register(String name) {
     String email = name + "-" + UUID.randomUUID().toString().substring(0, 8) + "@example.org";
     Reply reply = post("/api/auth/register", null,

@@ -244,11 +244,14 @@ class RealtimeTest {
       assertEquals(0, api.get(path(id, ""), kim.token()).json().getLong("lastSeq"));
       assertEquals("always", api.get(path(id, ""), kim.token()).json().getString("assistantMode"));
       ws.say(id, "first", "k-1");
+      // Mode "always": the assistant answers every message.
+      assertEquals("assistant", ws.await("complete").getJsonObject("message").getString("role"));
     }
     try (Ws ws = Ws.connect(port, "/ws/chat/" + id + "?lastSeq=0&token=" + kim.token())) {
       ws.await("connection");
-      assertEquals(1, ws.await("joined").getLong("lastSeq"));
+      assertEquals(2, ws.await("joined").getLong("lastSeq"));
       assertEquals("first", ws.await("message").getString("content"));
+      assertEquals("assistant", ws.await("message").getString("role"));
       assertFalse(ws.await("resumed").getBoolean("truncated"));
     }
   }

@@ -22,7 +22,13 @@ import io.vertx.core.json.JsonObject;
  *   <tr><td>presence</td><td>conversationId, user, state ({@code online}/{@code offline})</td><td>a user's first connection to the room / last one gone</td></tr>
  *   <tr><td>read</td><td>conversationId, user, seq</td><td>a member's read marker moved</td></tr>
  *   <tr><td>member</td><td>conversationId, user, change ({@code added}/{@code removed})</td><td>membership changed</td></tr>
- *   <tr><td>conversation</td><td>conversationId, change ({@code updated}/{@code deleted}), conversation?</td><td>the room itself changed</td></tr>
+ *   <tr><td>conversation</td><td>conversationId, change ({@code updated}/{@code deleted})</td><td>the room itself changed</td></tr>
+ *   <tr><td>status</td><td>conversationId, requestId, step, message</td><td>the assistant is at a step of its answer</td></tr>
+ *   <tr><td>chunk</td><td>conversationId, requestId, content, offset</td><td>the next piece of the answer; {@code offset}
+ *       is the length of the text before it</td></tr>
+ *   <tr><td>complete</td><td>conversationId, requestId, message (stored, with seq), metadata</td><td>the answer is
+ *       stored</td></tr>
+ *   <tr><td>error</td><td>conversationId, requestId, code, message</td><td>the answer failed; nothing was stored</td></tr>
  * </table>
  */
 public final class RoomEvents {
@@ -41,6 +47,10 @@ public final class RoomEvents {
   public static final String READ = "read";
   public static final String MEMBER = "member";
   public static final String CONVERSATION = "conversation";
+  public static final String STATUS = "status";
+  public static final String CHUNK = "chunk";
+  public static final String COMPLETE = "complete";
+  public static final String ERROR = "error";
 
   public static final String CONVERSATION_ID = "conversationId";
   public static final String USER = "user";
@@ -55,6 +65,13 @@ public final class RoomEvents {
   public static final String REMOVED = "removed";
   public static final String UPDATED = "updated";
   public static final String EXPIRES_IN_MS = "expiresInMs";
+  public static final String REQUEST_ID = "requestId";
+  public static final String STEP = "step";
+  public static final String MESSAGE_TEXT = "message";
+  public static final String CONTENT = "content";
+  public static final String OFFSET = "offset";
+  public static final String METADATA = "metadata";
+  public static final String CODE = "code";
 
   private RoomEvents() {
   }
@@ -92,6 +109,26 @@ public final class RoomEvents {
 
   public static JsonObject conversation(String conversationId, String change) {
     return new JsonObject().put(TYPE, CONVERSATION).put(CONVERSATION_ID, conversationId).put(CHANGE, change);
+  }
+
+  public static JsonObject status(String conversationId, String requestId, String step, String message) {
+    return new JsonObject().put(TYPE, STATUS).put(CONVERSATION_ID, conversationId).put(REQUEST_ID, requestId)
+      .put(STEP, step).put(MESSAGE_TEXT, message);
+  }
+
+  public static JsonObject chunk(String conversationId, String requestId, String content, long offset) {
+    return new JsonObject().put(TYPE, CHUNK).put(CONVERSATION_ID, conversationId).put(REQUEST_ID, requestId)
+      .put(CONTENT, content).put(OFFSET, offset);
+  }
+
+  public static JsonObject complete(String conversationId, String requestId, ChatMessage message, JsonObject metadata) {
+    return new JsonObject().put(TYPE, COMPLETE).put(CONVERSATION_ID, conversationId).put(REQUEST_ID, requestId)
+      .put(MESSAGE_TEXT, message.toJson()).put(METADATA, metadata);
+  }
+
+  public static JsonObject error(String conversationId, String requestId, ErrorCode code, String message) {
+    return new JsonObject().put(TYPE, ERROR).put(CONVERSATION_ID, conversationId).put(REQUEST_ID, requestId)
+      .put(CODE, code.name()).put(MESSAGE_TEXT, message);
   }
 
   /** Publishes a frame to its room: encoded once here, with its type (and seq, for messages) in headers. */

@@ -18,7 +18,8 @@ package dev.parley.bus;
  *   <tr><td>conversation.delete</td><td>userId, conversationId</td><td>{}; owner only, soft</td></tr>
  *   <tr><td>member.add</td><td>userId, conversationId, memberId or email</td><td>{@link Member}; owner only</td></tr>
  *   <tr><td>member.remove</td><td>userId, conversationId, memberId</td><td>{}; the owner removes anyone else, a member removes itself</td></tr>
- *   <tr><td>message.append</td><td>conversationId, senderId?, role, content, metadata?, clientMsgId?</td><td>{message, duplicate}</td></tr>
+ *   <tr><td>message.append</td><td>conversationId, senderId?, role, content, metadata?, clientMsgId?</td><td>{message, duplicate,
+ *       assistantMode}</td></tr>
  *   <tr><td>message.list</td><td>userId, conversationId, after?, before?, limit</td><td>{messages, hasMore}</td></tr>
  *   <tr><td>message.edit</td><td>userId, conversationId, messageId, content</td><td>{@link ChatMessage}; sender only</td></tr>
  *   <tr><td>message.delete</td><td>userId, conversationId, messageId</td><td>{@link ChatMessage} tombstone; sender or owner</td></tr>
@@ -36,6 +37,8 @@ package dev.parley.bus;
  *   <tr><td>document.delete</td><td>userId, documentId</td><td>{}; the owner or an admin</td></tr>
  *   <tr><td>knowledge.search</td><td>userId, conversationId?, query, limit</td><td>{passages: [{@link Passage}]}:
  *       only what the user may read</td></tr>
+ *   <tr><td>usage.record</td><td>userId, tokens</td><td>{}: one assistant request and its tokens, today (UTC)</td></tr>
+ *   <tr><td>usage.today</td><td>userId</td><td>{requests, tokens} of today (UTC)</td></tr>
  *   <tr><td>ping</td><td>{}</td><td>{} once PostgreSQL answers</td></tr>
  * </table>
  *
@@ -67,6 +70,8 @@ public final class StoreApi {
   public static final String DOCUMENT_GET = "document.get";
   public static final String DOCUMENT_DELETE = "document.delete";
   public static final String KNOWLEDGE_SEARCH = "knowledge.search";
+  public static final String USAGE_RECORD = "usage.record";
+  public static final String USAGE_TODAY = "usage.today";
 
   public static final String USER_ID = "userId";
   public static final String USER = "user";
@@ -107,6 +112,8 @@ public final class StoreApi {
   public static final String CHUNKS = "chunks";
   public static final String QUERY = "query";
   public static final String PASSAGES = "passages";
+  public static final String TOKENS = "tokens";
+  public static final String REQUESTS = "requests";
 
   private StoreApi() {
   }

@@ -27,8 +27,12 @@ public final class StoreClient extends BusClient {
     }
   }
 
-  /** The result of an append: {@code duplicate} is true when the clientMsgId was seen, and nothing was stored. */
-  public record Appended(ChatMessage message, boolean duplicate) {
+  /**
+   * The result of an append: {@code duplicate} is true when the clientMsgId was seen, and nothing was stored;
+   * {@code assistantMode} is the conversation's (null on a duplicate), so the caller knows whether to ask the
+   * assistant.
+   */
+  public record Appended(ChatMessage message, boolean duplicate, String assistantMode) {
   }
 
   /** Messages after a seq, ascending, and the conversation's last seq when they were read. */
@@ -100,7 +104,8 @@ public final class StoreClient extends BusClient {
                                  JsonObject metadata, String clientMsgId) {
     return request(MESSAGE_APPEND, new JsonObject().put(CONVERSATION_ID, conversationId).put(SENDER_ID, senderId)
       .put(ROLE, role).put(CONTENT, content).put(METADATA, metadata).put(CLIENT_MSG_ID, clientMsgId))
-      .map(json -> new Appended(ChatMessage.fromJson(json.getJsonObject(MESSAGE)), json.getBoolean(DUPLICATE)));
+      .map(json -> new Appended(ChatMessage.fromJson(json.getJsonObject(MESSAGE)), json.getBoolean(DUPLICATE),
+        json.getString(ASSISTANT_MODE)));
   }
 
   public Future<MessagePage> messages(String userId, String conversationId, Long after, Long before, int limit) {
@@ -164,6 +169,16 @@ public final class StoreClient extends BusClient {
     return request(KNOWLEDGE_SEARCH, new JsonObject().put(USER_ID, userId).put(CONVERSATION_ID, conversationId)
       .put(QUERY, query).put(LIMIT, limit))
       .map(json -> Json.list(json.getJsonArray(PASSAGES), Passage::fromJson));
+  }
+
+  /** Counts one assistant request and its tokens against the user's usage of today (UTC). */
+  public Future<Void> recordUsage(String userId, long tokens) {
+    return request(USAGE_RECORD, new JsonObject().put(USER_ID, userId).put(TOKENS, tokens)).mapEmpty();
+  }
+
+  /** The assistant tokens the user spent today (UTC). */
+  public Future<Long> usageToday(String userId) {
+    return request(USAGE_TODAY, new JsonObject().put(USER_ID, userId)).map(json -> json.getLong(TOKENS, 0L));
   }
 
   private static JsonObject about(String userId, String conversationId) {

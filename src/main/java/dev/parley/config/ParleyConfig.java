@@ -92,8 +92,14 @@ public record ParleyConfig(
   public record Knowledge(long maxDocumentBytes, String searchLanguage, List<String> adminEmails) {
   }
 
+  /**
+   * @param timeoutMs   an answer not finished within this time fails with ASSISTANT_UNAVAILABLE
+   * @param dailyTokens assistant tokens (in and out) one user may spend per day (UTC)
+   * @param fallback    when the provider fails: answer from retrieval alone, marked as such, instead of an error
+   */
   public record Assistant(String provider, String openaiBaseUrl, String openaiApiKey, String anthropicBaseUrl,
-                          String anthropicApiKey, String chatModel, String ragServiceUrl) {
+                          String anthropicApiKey, String chatModel, String ragServiceUrl, long timeoutMs,
+                          long dailyTokens, boolean fallback) {
   }
 
   public static final String ROLE_INGRESS = "ingress";
@@ -111,7 +117,8 @@ public record ParleyConfig(
     "WS_PING_INTERVAL_MS", "WS_AUTH_TIMEOUT_MS", "WS_ORIGINS", "WS_MAX_FRAME_BYTES", "MAX_MESSAGE_BYTES",
     "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "TYPING_TIMEOUT_MS",
     "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
-    "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS",
+    "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS", "ASSISTANT_TIMEOUT_MS", "ASSISTANT_DAILY_TOKENS",
+    "ASSISTANT_FALLBACK",
     "ASSISTANT_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
     "CHAT_MODEL", "RAG_SERVICE_URL");
 
@@ -177,7 +184,10 @@ public record ParleyConfig(
       in.url("ANTHROPIC_BASE_URL", "https://api.anthropic.com", "http", "https"),
       in.string("ANTHROPIC_API_KEY", null),
       in.string("CHAT_MODEL", null),
-      in.url("RAG_SERVICE_URL", null, "http", "https"));
+      in.url("RAG_SERVICE_URL", null, "http", "https"),
+      in.longValue("ASSISTANT_TIMEOUT_MS", 30_000, 100, 600_000),
+      in.longValue("ASSISTANT_DAILY_TOKENS", 200_000, 1, Long.MAX_VALUE),
+      in.bool("ASSISTANT_FALLBACK", false));
     Realtime realtime = new Realtime(
       in.longValue("WS_PING_INTERVAL_MS", 30_000, 100, 3_600_000),
       in.longValue("WS_AUTH_TIMEOUT_MS", 5_000, 100, 600_000),

@@ -227,6 +227,11 @@ final class ChatSocket extends Session {
           .put(Frames.SEQ, stored.seq())
           .put(ChatMessage.CREATED_AT, stored.createdAt())
           .put("duplicate", done.result().duplicate()));
+        realtime.assistant().after(done.result(), user).onFailure(refused -> {
+          if (!closed) {
+            fail(refused, room, clientMsgId);
+          }
+        });
       } else {
         fail(done.cause(), room, clientMsgId);
       }
@@ -246,13 +251,14 @@ final class ChatSocket extends Session {
     realtime.store().markRead(user.id(), room, seq).onFailure(failure -> fail(failure, room, null));
   }
 
-  /** Stopping the assistant's answer: checked here; there is no answer to stop until the assistant lands. */
+  /** Stops the assistant's answers in a joined room (or the one of {@code requestId}), wherever they are written. */
   private void stop(JsonObject frame) {
     String room = conversationId(frame);
-    Inputs.string(frame, Frames.REQUEST_ID, false, MAX_ID);
+    String requestId = Inputs.string(frame, Frames.REQUEST_ID, false, MAX_ID);
     if (!rooms.containsKey(room)) {
       throw ParleyException.notFound("join " + room + " first");
     }
+    realtime.assistant().stop(room, requestId);
   }
 
   /** Sends a protocol ping, or closes a peer silent for two intervals. */

@@ -29,12 +29,15 @@ final class ConversationRoutes {
 
   private final StoreClient store;
   private final PresenceClient presence;
+  private final AssistantTrigger assistant;
   private final int maxMessageChars;
   private final int maxMessageBytes;
 
-  ConversationRoutes(StoreClient store, PresenceClient presence, int maxMessageChars, int maxMessageBytes) {
+  ConversationRoutes(StoreClient store, PresenceClient presence, AssistantTrigger assistant, int maxMessageChars,
+                     int maxMessageBytes) {
     this.store = store;
     this.presence = presence;
+    this.assistant = assistant;
     this.maxMessageChars = maxMessageChars;
     this.maxMessageBytes = maxMessageBytes;
   }
@@ -159,12 +162,24 @@ final class ConversationRoutes {
       .compose(allowed -> store.append(conversationId(ctx), me(ctx), ChatMessage.ROLE_USER, content,
         metadata == null ? new JsonObject() : metadata, clientMsgId));
     appended.onComplete(done -> {
-      if (done.succeeded()) {
-        // A retry answers 200 with the original message; the first store answers 201.
-        Responses.json(ctx, done.result().duplicate() ? 200 : 201, done.result().message().toJson());
-      } else {
+      if (done.failed()) {
         ctx.fail(done.cause());
+        return;
       }
+      // A retry answers 200 with the original message; the first store answers 201. When the message calls for
+      // the assistant, "assistant" says whether it is answering (its requestId) or why not.
+      JsonObject message = done.result().message().toJson();
+      int status = done.result().duplicate() ? 200 : 201;
+      assistant.after(done.result(), Authenticator.user(ctx)).onComplete(asked -> {
+        if (asked.succeeded() && asked.result() != null) {
+          message.put("assistant", new JsonObject().put("requestId", asked.result()));
+        } else if (asked.failed()) {
+          ParleyException refused = ParleyException.from(asked.cause());
+          message.put("assistant", new JsonObject().put("error", new JsonObject().put("code", refused.code().name())
+            .put("message", refused.getMessage()).put("retryAfterMs", refused.retryAfterMs())));
+        }
+        Responses.json(ctx, status, message);
+      });
     });
   }
 

@@ -2,6 +2,7 @@ package dev.parley.ingress;
 
 import dev.parley.auth.Passwords;
 import dev.parley.auth.Tokens;
+import dev.parley.bus.AssistantClient;
 import dev.parley.bus.BusClient;
 import dev.parley.bus.PresenceClient;
 import dev.parley.bus.StoreClient;
@@ -94,13 +95,14 @@ public final class IngressVerticle extends VerticleBase {
     if (!config.http().corsOrigins().isEmpty()) {
       router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
-    realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, node.slowConsumers);
+    AssistantTrigger assistant = new AssistantTrigger(new AssistantClient(vertx, timeout));
+    realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, assistant, node.slowConsumers);
     DocumentRoutes documents = new DocumentRoutes(vertx, store, config);
     documents.mountBodyHandler(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     realtime.mount(router);
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
-    new ConversationRoutes(store, presence, config.maxMessageChars(), config.realtime().maxMessageBytes())
+    new ConversationRoutes(store, presence, assistant, config.maxMessageChars(), config.realtime().maxMessageBytes())
       .mount(router, authenticated);
     documents.mount(router, authenticated);
     router.route().failureHandler(Failures::handle);

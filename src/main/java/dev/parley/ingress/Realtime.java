@@ -49,6 +49,7 @@ final class Realtime {
   private final StoreClient store;
   private final PresenceClient presence;
   private final Tokens tokens;
+  private final AssistantTrigger assistant;
   private final AtomicLong slowConsumers;
   private final Set<Session> sessions = new LinkedHashSet<>();
   private long heartbeatTimer = -1;
@@ -56,7 +57,8 @@ final class Realtime {
   private boolean draining;
 
   Realtime(Vertx vertx, Context context, ParleyConfig node, RoomHub hub, StoreClient store, PresenceClient presence,
-           Tokens tokens, AtomicLong slowConsumers) {
+           Tokens tokens, AssistantTrigger assistant, AtomicLong slowConsumers) {
+    this.assistant = assistant;
     this.vertx = vertx;
     this.context = context;
     this.node = node;
@@ -111,6 +113,10 @@ final class Realtime {
 
   Tokens tokens() {
     return tokens;
+  }
+
+  AssistantTrigger assistant() {
+    return assistant;
   }
 
   void forget(Session session) {

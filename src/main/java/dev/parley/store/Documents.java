@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The knowledge base: documents and their chunks, and the search over them. Who may read what, in one place:
+ * The knowledge base: documents and their chunks, and the search over them. Ranks are between 0 and 1: the
+ * full-text rank normalised as rank / (rank + 1), or the trigram word similarity. Who may read what, in one place:
  * a global document (an admin's) is everyone's; a document of a conversation is its members'; any other is its
  * owner's. A search in a conversation reads the asker's own library, the global documents and that
  * conversation's documents, never another conversation's.
@@ -49,7 +50,7 @@ final class Documents {
   private static final String DELETE = "UPDATE documents SET deleted_at = now() WHERE id = $1";
   private static final String DELETE_CHUNKS = "DELETE FROM document_chunks WHERE document_id = $1";
   private static final String FULL_TEXT = "SELECT k.id, k.document_id, d.title, k.ordinal, k.content, "
-    + "ts_rank_cd(k.tsv, q.query) AS rank FROM document_chunks k JOIN documents d ON d.id = k.document_id, "
+    + "ts_rank_cd(k.tsv, q.query, 32) AS rank FROM document_chunks k JOIN documents d ON d.id = k.document_id, "
     + "websearch_to_tsquery($4::regconfig, $3) AS q(query) WHERE k.tsv @@ q.query AND " + SEARCHABLE
     + " ORDER BY rank DESC, k.id LIMIT $5";
   /** For queries full-text search finds nothing for: a misspelling, a fragment of a word. */
@@ -141,9 +142,13 @@ final class Documents {
         : Future.failedFuture(ParleyException.forbidden("only the owner or an admin can delete a document"))));
   }
 
-  /** The best passages the asker may read, by full-text rank; by trigram similarity when that finds none. */
+  /**
+   * The best passages the asker may read: by full-text rank over the query's significant words (any may match,
+   * more matches rank higher); by trigram similarity to the whole query when that finds none.
+   */
   Future<List<Passage>> search(UUID asker, UUID conversation, String query, int limit) {
-    return pool.preparedQuery(FULL_TEXT).execute(Tuple.of(asker, conversation, query, language, limit))
+    String anyTerm = dev.parley.knowledge.Terms.anyOf(query);
+    return pool.preparedQuery(FULL_TEXT).execute(Tuple.of(asker, conversation, anyTerm, language, limit))
       .compose(found -> found.size() > 0 ? Future.succeededFuture(passages(found, Passage.FULL_TEXT))
         : pool.withTransaction(tx -> tx.query(TRIGRAM_THRESHOLD).execute()
           .compose(v -> tx.preparedQuery(TRIGRAM).execute(Tuple.of(asker, conversation, query, limit))))

@@ -29,11 +29,11 @@ final class Messages {
   private static final String NEXT_SEQ_AS_MEMBER = "UPDATE conversations c SET last_seq = c.last_seq + 1, "
     + "last_message_at = now(), updated_at = now() FROM conversation_members m JOIN users u ON u.id = m.user_id "
     + "WHERE c.id = $1 AND c.deleted_at IS NULL AND m.conversation_id = c.id AND m.user_id = $2 "
-    + "RETURNING c.last_seq, u.display_name";
+    + "RETURNING c.last_seq, u.display_name, c.assistant_mode";
   /** Takes the next seq for an assistant or system message, which has no sender. */
   private static final String NEXT_SEQ = "UPDATE conversations c SET last_seq = c.last_seq + 1, "
     + "last_message_at = now(), updated_at = now() WHERE c.id = $1 AND c.deleted_at IS NULL "
-    + "RETURNING c.last_seq, NULL::text AS display_name";
+    + "RETURNING c.last_seq, NULL::text AS display_name, c.assistant_mode";
   private static final String INSERT = "INSERT INTO messages AS x (conversation_id, seq, sender_id, role, content, "
     + "metadata, client_msg_id) VALUES ($1, $2, $3, $4, $5, $6, $7) "
     + "ON CONFLICT DO NOTHING "
@@ -79,6 +79,7 @@ final class Messages {
       return next.compose(seqRow -> {
         long seq = seqRow.getLong("last_seq");
         String senderName = seqRow.getString("display_name");
+        String mode = seqRow.getString("assistant_mode");
         return tx.preparedQuery(INSERT)
           .execute(Tuple.of(conversation, seq, sender, role, content, metadata).addValue(clientMsgId))
           .compose(rows -> {
@@ -90,12 +91,12 @@ final class Messages {
             return Future.succeededFuture(new Appended(new ChatMessage(row.getUUID("id").toString(),
               conversation.toString(), seq, role, sender == null ? null : sender.toString(), senderName, content,
               metadata, clientMsgId, Json.time(row.getOffsetDateTime("created_at")), null, false),
-              false));
+              false, mode));
           });
       });
     }).recover(failure -> failure instanceof Duplicate
       ? pool.preparedQuery(BY_CLIENT_ID).execute(Tuple.of(conversation, sender, clientMsgId))
-        .map(rows -> new Appended(Rows.message(Users.single(rows, "message")), true))
+        .map(rows -> new Appended(Rows.message(Users.single(rows, "message")), true, null))
       : Future.failedFuture(failure));
   }
 

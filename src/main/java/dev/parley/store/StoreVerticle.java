@@ -21,6 +21,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,11 @@ public final class StoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
   /** SQLSTATE class 22: data exceptions. */
   private static final String DATA_EXCEPTION = "22";
+  private static final String USAGE_UPSERT = "INSERT INTO usage (user_id, day, requests, tokens) "
+    + "VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 1, $2) ON CONFLICT (user_id, day) "
+    + "DO UPDATE SET requests = usage.requests + 1, tokens = usage.tokens + EXCLUDED.tokens";
+  private static final String USAGE_SELECT = "SELECT requests, tokens FROM usage WHERE user_id = $1 "
+    + "AND day = (now() AT TIME ZONE 'UTC')::date";
   /** The most messages one {@code message.since} answers: bus messages stay a few MB at most. */
   private static final int MAX_SINCE = 500;
 
@@ -142,6 +148,13 @@ public final class StoreVerticle extends VerticleBase {
       }
       case MEMBER_READ -> read(request);
       case DOCUMENT_CREATE -> createDocument(request);
+      case USAGE_RECORD -> pool.preparedQuery(USAGE_UPSERT).execute(Tuple.of(actor(request),
+          Math.max(0L, request.getLong(TOKENS, 0L))))
+        .map(done -> new JsonObject());
+      case USAGE_TODAY -> pool.preparedQuery(USAGE_SELECT).execute(Tuple.of(actor(request)))
+        .map(rows -> rows.size() == 0 ? new JsonObject().put(REQUESTS, 0).put(TOKENS, 0L)
+          : new JsonObject().put(REQUESTS, rows.iterator().next().getInteger("requests"))
+            .put(TOKENS, rows.iterator().next().getLong("tokens")));
       case DOCUMENT_LIST -> documents.list(actor(request), optionalConversation(request))
         .map(found -> new JsonObject().put(DOCUMENTS, Json.array(found, Document::toJson)));
       case DOCUMENT_GET -> documents.get(actor(request), Requests.id(request, DOCUMENT_ID, "document"))
@@ -235,7 +248,8 @@ public final class StoreVerticle extends VerticleBase {
           // Published only after commit, so every member sees exactly what was acknowledged.
           publish(conversation.toString(), RoomEvents.message(appended.message()));
         }
-        return new JsonObject().put(MESSAGE, appended.message().toJson()).put(DUPLICATE, appended.duplicate());
+        return new JsonObject().put(MESSAGE, appended.message().toJson()).put(DUPLICATE, appended.duplicate())
+          .put(ASSISTANT_MODE, appended.assistantMode());
       });
   }
 

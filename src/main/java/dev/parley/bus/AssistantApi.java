@@ -1,0 +1,44 @@
+package dev.parley.bus;
+
+/**
+ * The contract of {@link Addresses#ASSISTANT} (request/reply, load-balanced over the cluster's assistant
+ * services) and {@link #CONTROL} (publish, reaches every assistant service).
+ *
+ * <table>
+ *   <caption>actions</caption>
+ *   <tr><th>action</th><th>request</th><th>reply</th></tr>
+ *   <tr><td>assistant.ask</td><td>conversationId, userId, displayName, messageId, seq, content</td><td>{requestId} once the
+ *       request is accepted, or {error: {code, message, retryAfterMs}} when refused over the per-minute limit or
+ *       the daily token quota (RATE_LIMIT); the answer then
+ *       streams to the room as {@code status}, {@code chunk} and {@code complete} events</td></tr>
+ *   <tr><td>ping</td><td>{}</td><td>{provider}</td></tr>
+ * </table>
+ *
+ * <p>On {@link #CONTROL}, {@code {action: "assistant.stop", conversationId, requestId?}} stops the answers being
+ * written in that room (or just that one): each keeps what it wrote so far, stored with {@code stopped: true}.
+ */
+public final class AssistantApi {
+
+  public static final String CONTROL = "parley.assistant.control";
+
+  public static final String ASK = "assistant.ask";
+  public static final String STOP = "assistant.stop";
+
+  public static final String ACTION = "action";
+  public static final String CONVERSATION_ID = "conversationId";
+  public static final String USER_ID = "userId";
+  public static final String DISPLAY_NAME = "displayName";
+  public static final String MESSAGE_ID = "messageId";
+  public static final String SEQ = "seq";
+  public static final String CONTENT = "content";
+  public static final String REQUEST_ID = "requestId";
+  public static final String PROVIDER = "provider";
+  /** A refusal that says when to retry comes as a reply {error: {code, message, retryAfterMs}}. */
+  public static final String ERROR = "error";
+  public static final String CODE = "code";
+  public static final String MESSAGE = "message";
+  public static final String RETRY_AFTER_MS = "retryAfterMs";
+
+  private AssistantApi() {
+  }
+}

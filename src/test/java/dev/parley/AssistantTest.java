@@ -1,5 +1,6 @@
 package dev.parley;
 
+import dev.parley.support.Answers;
 import dev.parley.support.Api;
 import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
@@ -13,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -56,30 +56,16 @@ class AssistantTest {
     assertEquals(201, reply.status(), reply.text());
   }
 
-  /** The frames of one answer, from its first status to its complete. */
   private static List<JsonObject> answer(Ws ws) {
-    List<JsonObject> frames = new ArrayList<>();
-    while (true) {
-      JsonObject frame = ws.await(f -> List.of("status", "chunk", "complete", "error").contains(f.getString("type")),
-        10_000);
-      frames.add(frame);
-      if ("complete".equals(frame.getString("type")) || "error".equals(frame.getString("type"))) {
-        return frames;
-      }
-    }
+    return Answers.collect(ws);
   }
 
   private static String text(List<JsonObject> frames) {
-    StringBuilder text = new StringBuilder();
-    frames.stream().filter(f -> "chunk".equals(f.getString("type"))).forEach(chunk -> {
-      assertEquals(text.length(), chunk.getLong("offset"), "chunks follow on without gaps");
-      text.append(chunk.getString("content"));
-    });
-    return text.toString();
+    return Answers.text(frames);
   }
 
   private static List<String> steps(List<JsonObject> frames) {
-    return frames.stream().filter(f -> "status".equals(f.getString("type"))).map(f -> f.getString("step")).toList();
+    return Answers.steps(frames);
   }
 
   @Test

@@ -122,7 +122,7 @@ final class Answer {
     }
     stopped = true;
     if (generation != null) {
-      generation.cancel();
+      generation.cancel(false);
     }
     if (text.length() == 0) {
       end();
@@ -192,7 +192,7 @@ final class Answer {
       return;
     }
     if (generation != null) {
-      generation.cancel();
+      generation.cancel(true);
     }
     LOG.warn("assistant request {} failed: {}", question.requestId(), failure.getMessage());
     if (fallback && !passages.isEmpty()) {

@@ -6,7 +6,6 @@ import dev.parley.bus.ParleyException;
 import dev.parley.bus.PresenceApi;
 import dev.parley.bus.PresenceClient;
 import dev.parley.bus.StoreClient;
-import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -45,12 +44,12 @@ public final class AssistantVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    String name = config.assistant().provider();
-    if (!ExtractiveProvider.MODEL.equals(name)) {
-      return Future.failedFuture(new ConfigException("ASSISTANT_PROVIDER",
-        "'" + name + "' is not available in this version yet; use extractive"));
-    }
-    provider = new ExtractiveProvider(vertx);
+    provider = switch (config.assistant().provider()) {
+      case "openai" -> new OpenAiProvider(vertx, config.assistant());
+      case "anthropic" -> new AnthropicProvider(vertx, config.assistant());
+      case "http" -> new RagServiceProvider(vertx, config.assistant());
+      default -> new ExtractiveProvider(vertx);
+    };
     store = new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs());
     limits = new PresenceClient(vertx, config.hasRole(ParleyConfig.ROLE_PRESENCE), config.busTimeoutMs(),
       config.realtime().rateLimitFailOpen());
@@ -69,7 +68,11 @@ public final class AssistantVerticle extends VerticleBase {
   private void handle(Message<JsonObject> message) {
     String action = message.headers().get(Addresses.ACTION);
     if (Addresses.PING.equals(action)) {
-      message.reply(new JsonObject().put(PROVIDER, provider.name()));
+      JsonObject state = new JsonObject().put(PROVIDER, provider.name());
+      if (provider instanceof HttpProvider remote) {
+        state.put(BREAKER, remote.breakerState());
+      }
+      message.reply(state);
     } else if (ASK.equals(action)) {
       ask(message);
     } else {

@@ -66,7 +66,7 @@ final class ExtractiveProvider implements Provider {
       }
 
       @Override
-      public void cancel() {
+      public void cancel(boolean failed) {
         vertx.cancelTimer(timer[0]);
       }
     };

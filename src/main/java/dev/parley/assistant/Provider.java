@@ -25,7 +25,8 @@ interface Provider {
   interface Generation {
     Future<Completion> done();
 
-    void cancel();
+    /** @param failed true when it is given up on (a timeout), which counts against the provider's breaker */
+    void cancel(boolean failed);
   }
 
   String name();

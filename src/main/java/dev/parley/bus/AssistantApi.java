@@ -11,7 +11,7 @@ package dev.parley.bus;
  *       request is accepted, or {error: {code, message, retryAfterMs}} when refused over the per-minute limit or
  *       the daily token quota (RATE_LIMIT); the answer then
  *       streams to the room as {@code status}, {@code chunk} and {@code complete} events</td></tr>
- *   <tr><td>ping</td><td>{}</td><td>{provider}</td></tr>
+ *   <tr><td>ping</td><td>{}</td><td>{provider, breaker?}</td></tr>
  * </table>
  *
  * <p>On {@link #CONTROL}, {@code {action: "assistant.stop", conversationId, requestId?}} stops the answers being
@@ -33,6 +33,8 @@ public final class AssistantApi {
   public static final String CONTENT = "content";
   public static final String REQUEST_ID = "requestId";
   public static final String PROVIDER = "provider";
+  /** The provider's circuit breaker: closed, open or half_open (providers that call out only). */
+  public static final String BREAKER = "breaker";
   /** A refusal that says when to retry comes as a reply {error: {code, message, retryAfterMs}}. */
   public static final String ERROR = "error";
   public static final String CODE = "code";

@@ -96,10 +96,14 @@ public record ParleyConfig(
    * @param timeoutMs   an answer not finished within this time fails with ASSISTANT_UNAVAILABLE
    * @param dailyTokens assistant tokens (in and out) one user may spend per day (UTC)
    * @param fallback    when the provider fails: answer from retrieval alone, marked as such, instead of an error
+   * @param breakerFailures failures in a row after which a provider's circuit breaker opens (fails fast)
+   * @param breakerResetMs  how long an open breaker waits before it lets one request through to probe
+   * @param maxTokens   the most tokens a model may write for one answer
    */
   public record Assistant(String provider, String openaiBaseUrl, String openaiApiKey, String anthropicBaseUrl,
                           String anthropicApiKey, String chatModel, String ragServiceUrl, long timeoutMs,
-                          long dailyTokens, boolean fallback) {
+                          long dailyTokens, boolean fallback, int breakerFailures, long breakerResetMs,
+                          int maxTokens) {
   }
 
   public static final String ROLE_INGRESS = "ingress";
@@ -118,7 +122,7 @@ public record ParleyConfig(
     "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "TYPING_TIMEOUT_MS",
     "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
     "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS", "ASSISTANT_TIMEOUT_MS", "ASSISTANT_DAILY_TOKENS",
-    "ASSISTANT_FALLBACK",
+    "ASSISTANT_FALLBACK", "ASSISTANT_BREAKER_FAILURES", "ASSISTANT_BREAKER_RESET_MS", "ASSISTANT_MAX_TOKENS",
     "ASSISTANT_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
     "CHAT_MODEL", "RAG_SERVICE_URL");
 
@@ -187,7 +191,13 @@ public record ParleyConfig(
       in.url("RAG_SERVICE_URL", null, "http", "https"),
       in.longValue("ASSISTANT_TIMEOUT_MS", 30_000, 100, 600_000),
       in.longValue("ASSISTANT_DAILY_TOKENS", 200_000, 1, Long.MAX_VALUE),
-      in.bool("ASSISTANT_FALLBACK", false));
+      in.bool("ASSISTANT_FALLBACK", false),
+      in.integer("ASSISTANT_BREAKER_FAILURES", 5, 1, 1000),
+      in.longValue("ASSISTANT_BREAKER_RESET_MS", 30_000, 10, 3_600_000),
+      in.integer("ASSISTANT_MAX_TOKENS", 1024, 1, 1_000_000));
+    if ("http".equals(provider) && assistant.ragServiceUrl() == null) {
+      throw new ConfigException("RAG_SERVICE_URL", "is required with ASSISTANT_PROVIDER=http");
+    }
     Realtime realtime = new Realtime(
       in.longValue("WS_PING_INTERVAL_MS", 30_000, 100, 3_600_000),
       in.longValue("WS_AUTH_TIMEOUT_MS", 5_000, 100, 600_000),

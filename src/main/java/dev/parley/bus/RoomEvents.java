@@ -38,6 +38,8 @@ public final class RoomEvents {
   public static final String TYPE_HEADER = "type";
   /** The message's seq, on {@code message} events only. */
   public static final String SEQ_HEADER = "seq";
+  /** The assistant request an event belongs to, on {@code status}, {@code chunk}, {@code complete}, {@code error}. */
+  public static final String REQUEST_HEADER = "requestId";
 
   public static final String MESSAGE = "message";
   public static final String EDITED = "edited";
@@ -137,6 +139,10 @@ public final class RoomEvents {
     Long seq = MESSAGE.equals(frame.getString(TYPE)) ? frame.getLong(SEQ) : null;
     if (seq != null) {
       options.addHeader(SEQ_HEADER, Long.toString(seq));
+    }
+    String requestId = frame.getString(REQUEST_ID);
+    if (requestId != null) {
+      options.addHeader(REQUEST_HEADER, requestId);
     }
     bus.publish(Addresses.roomAddress(conversationId), frame.toBuffer(), options);
   }

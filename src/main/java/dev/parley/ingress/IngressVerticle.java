@@ -95,7 +95,8 @@ public final class IngressVerticle extends VerticleBase {
     if (!config.http().corsOrigins().isEmpty()) {
       router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
-    AssistantTrigger assistant = new AssistantTrigger(new AssistantClient(vertx, timeout));
+    AssistantClient assistantClient = new AssistantClient(vertx, timeout);
+    AssistantTrigger assistant = new AssistantTrigger(assistantClient);
     realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, assistant, node.slowConsumers);
     DocumentRoutes documents = new DocumentRoutes(vertx, store, config);
     documents.mountBodyHandler(router);
@@ -105,6 +106,8 @@ public final class IngressVerticle extends VerticleBase {
     new ConversationRoutes(store, presence, assistant, config.maxMessageChars(), config.realtime().maxMessageBytes())
       .mount(router, authenticated);
     documents.mount(router, authenticated);
+    new ChatRoutes(vertx, context, node.hub, store, presence, assistantClient, config.maxMessageChars(),
+      config.realtime().maxMessageBytes(), config.assistant().timeoutMs()).mount(router, authenticated);
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::notFound);
     router.errorHandler(405, Failures::handle);

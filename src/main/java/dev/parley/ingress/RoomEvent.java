@@ -13,12 +13,19 @@ final class RoomEvent {
   final String type;
   final long seq;
   final Buffer json;
+  /** The assistant request of an answer's event ({@code status}, {@code chunk}, …), else null. */
+  final String requestId;
   private volatile Buffer sse;
 
   RoomEvent(String type, long seq, Buffer json) {
+    this(type, seq, json, null);
+  }
+
+  RoomEvent(String type, long seq, Buffer json, String requestId) {
     this.type = type;
     this.seq = seq;
     this.json = json;
+    this.requestId = requestId;
   }
 
   static RoomEvent of(ChatMessage message) {

@@ -140,7 +140,8 @@ final class RoomHub {
       return;
     }
     long seq = RoomEvents.seq(message);
-    RoomEvent event = new RoomEvent(message.headers().get(RoomEvents.TYPE_HEADER), seq, message.body());
+    RoomEvent event = new RoomEvent(message.headers().get(RoomEvents.TYPE_HEADER), seq, message.body(),
+      message.headers().get(RoomEvents.REQUEST_HEADER));
     if (seq == 0) {
       dispatch(room, event);
     } else if (room.delivered < 0) {

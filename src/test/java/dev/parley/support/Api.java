@@ -65,7 +65,7 @@ public final class Api implements AutoCloseable {
     if (authorization != null) {
       request.putHeader("Authorization", authorization);
     }
-    if (body != null) {
+    if (body != null && !headers.contains("Content-Type")) {
       request.putHeader("Content-Type", "application/json");
     }
     HttpResponse<Buffer> response = (body == null ? request.send() : request.sendBuffer(body)).await();

@@ -190,6 +190,46 @@ class AssistantTest {
   }
 
   @Test
+  void aMemberWhoJoinsMidAnswerGetsTheTextSoFarThenTheRest() {
+    Session ida = api.register("ida");
+    Session jon = api.register("jon");
+    StringBuilder long_ = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      // Long sentences make a long answer (about a second as it is written), so the join lands mid-way.
+      long_.append("The orchard keeper pruned the apple trees in winter, ").append("sharpening the shears, "
+        .repeat(12)).append("and picked the fruit in autumn. ");
+    }
+    upload(ida, "orchard.txt", long_.toString());
+    String id = room(ida, "always");
+    api.post("/api/conversations/" + id + "/members", ida.token(), new JsonObject().put("userId", jon.userId()));
+    try (Ws asker = Ws.open(port, ida.token())) {
+      asker.join(id);
+      asker.say(id, "What did the orchard keeper do with the apple trees?", "j-1");
+      asker.await("chunk");
+      asker.await("chunk");
+      try (Ws late = Ws.open(port, jon.token())) {
+        late.join(id);
+        StringBuilder seen = new StringBuilder();
+        JsonObject first = late.await("chunk");
+        assertEquals(0, first.getLong("offset"), "the text so far comes first, from the start");
+        assertTrue(first.getString("content").length() > 0);
+        seen.append(first.getString("content"));
+        while (true) {
+          JsonObject next = late.await(f -> "chunk".equals(f.getString("type")) || "complete".equals(f.getString("type")),
+            10_000);
+          if ("complete".equals(next.getString("type"))) {
+            assertEquals(next.getJsonObject("message").getString("content"), seen.toString(),
+              "the text so far and the rest add up to the answer, nothing twice");
+            break;
+          }
+          assertEquals(seen.length(), next.getLong("offset"));
+          seen.append(next.getString("content"));
+        }
+      }
+    }
+  }
+
+  @Test
   void theAnswerBelongsToTheRoomNotToTheSocketThatAsked() {
     Session fay = api.register("fay");
     Session gil = api.register("gil");

@@ -149,6 +149,24 @@ class RealtimeClusterIT {
   }
 
   @Test
+  void theAssistantsAnswerReachesAMemberOnTheOtherNode() {
+    Session ivy = apiA.register("ivy");
+    Session jay = apiA.register("jay");
+    String id = room(apiA, ivy, jay);
+    try (Ws onA = Ws.open(portA, ivy.token()); Ws onB = Ws.open(portB, jay.token())) {
+      onA.join(id);
+      onB.join(id);
+      onA.say(id, "@assistant hello", "as-1");
+      assertEquals("routing", onB.await("status").getString("step"));
+      JsonObject complete = onB.await("complete");
+      assertEquals("assistant", complete.getJsonObject("message").getString("role"));
+      assertEquals("greeting", complete.getJsonObject("metadata").getString("intent"));
+      assertEquals(complete.getJsonObject("message").getString("id"),
+        onB.await("message", f -> "assistant".equals(f.getString("role"))).getString("id"));
+    }
+  }
+
+  @Test
   void theSameClientMsgIdThroughBothNodesAtOnceStoresOneRow() throws Exception {
     Session cy = apiA.register("cy");
     String id = room(apiA, cy);

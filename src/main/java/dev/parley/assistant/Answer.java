@@ -4,6 +4,7 @@ import dev.parley.bus.ChatMessage;
 import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
 import dev.parley.bus.Passage;
+import dev.parley.bus.PresenceClient;
 import dev.parley.bus.RoomEvents;
 import dev.parley.bus.StoreClient;
 import io.vertx.core.Future;
@@ -46,6 +47,7 @@ final class Answer {
   private final Vertx vertx;
   private final Question question;
   private final StoreClient store;
+  private final PresenceClient progress;
   private final Provider provider;
   private final long timeoutMs;
   private final boolean fallback;
@@ -58,11 +60,13 @@ final class Answer {
   private boolean stopped;
   private long timer = -1;
 
-  Answer(Vertx vertx, Question question, StoreClient store, Provider provider, long timeoutMs, boolean fallback,
-         Runnable finished) {
+  /** @param progress keeps the text so far in Redis, for members who join mid-answer */
+  Answer(Vertx vertx, Question question, StoreClient store, PresenceClient progress, Provider provider, long timeoutMs,
+         boolean fallback, Runnable finished) {
     this.vertx = vertx;
     this.question = question;
     this.store = store;
+    this.progress = progress;
     this.provider = provider;
     this.timeoutMs = timeoutMs;
     this.fallback = fallback;
@@ -154,6 +158,7 @@ final class Answer {
     }
     long offset = text.length();
     text.append(piece);
+    progress.answerPiece(question.conversationId(), question.requestId(), offset, piece);
     RoomEvents.publish(vertx.eventBus(), question.conversationId(),
       RoomEvents.chunk(question.conversationId(), question.requestId(), piece, offset));
   }
@@ -215,6 +220,7 @@ final class Answer {
 
   private void end() {
     done = true;
+    progress.answerEnded(question.conversationId(), question.requestId());
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;

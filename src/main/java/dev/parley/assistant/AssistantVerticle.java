@@ -98,7 +98,7 @@ public final class AssistantVerticle extends VerticleBase {
           "today's assistant quota of " + config.assistant().dailyTokens() + " tokens is used up", untilTomorrow())))
       .onSuccess(accepted -> {
         message.reply(new JsonObject().put(REQUEST_ID, question.requestId()));
-        Answer answer = new Answer(vertx, question, store, provider, config.assistant().timeoutMs(),
+        Answer answer = new Answer(vertx, question, store, limits, provider, config.assistant().timeoutMs(),
           config.assistant().fallback(), () -> answers.remove(question.requestId()));
         answers.put(question.requestId(), answer);
         answer.run();

@@ -15,6 +15,11 @@ package dev.parley.bus;
  *   <tr><td>presence.refresh</td><td>connections: [{conversationId, connectionId, user}]</td><td>{}; extends each
  *       connection's expiry (a node's heartbeat), re-adding any Redis lost</td></tr>
  *   <tr><td>presence.list</td><td>conversationId</td><td>{users: [{id, displayName, connections}]}</td></tr>
+ *   <tr><td>answer.append</td><td>conversationId, requestId, offset, content</td><td>{}: a piece of an answer being
+ *       written, kept so that a member who joins mid-answer gets the text so far</td></tr>
+ *   <tr><td>answer.end</td><td>conversationId, requestId</td><td>{}: the answer is stored or failed</td></tr>
+ *   <tr><td>answer.progress</td><td>conversationId</td><td>{answers: [{requestId, content}]}: the text so far of
+ *       each answer being written in the room</td></tr>
  *   <tr><td>rate.check</td><td>kind ({@code message} or {@code assistant}), userId</td><td>{allowed, retryAfterMs}</td></tr>
  *   <tr><td>ping</td><td>{}</td><td>{} once Redis answers</td></tr>
  * </table>
@@ -29,6 +34,9 @@ public final class PresenceApi {
   public static final String REFRESH = "presence.refresh";
   public static final String LIST = "presence.list";
   public static final String RATE_CHECK = "rate.check";
+  public static final String ANSWER_APPEND = "answer.append";
+  public static final String ANSWER_END = "answer.end";
+  public static final String ANSWER_PROGRESS = "answer.progress";
 
   public static final String CONVERSATION_ID = "conversationId";
   public static final String CONNECTION_ID = "connectionId";
@@ -39,6 +47,10 @@ public final class PresenceApi {
   public static final String USER_ID = "userId";
   public static final String ALLOWED = "allowed";
   public static final String RETRY_AFTER_MS = "retryAfterMs";
+  public static final String REQUEST_ID = "requestId";
+  public static final String OFFSET = "offset";
+  public static final String CONTENT = "content";
+  public static final String ANSWERS = "answers";
 
   public static final String KIND_MESSAGE = "message";
   public static final String KIND_ASSISTANT = "assistant";

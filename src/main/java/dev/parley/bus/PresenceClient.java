@@ -43,6 +43,22 @@ public final class PresenceClient extends BusClient {
       .map(reply -> reply.getJsonArray(USERS, new JsonArray()));
   }
 
+  /** Keeps a piece of an answer being written (fire and forget: a lost piece only shortens a late joiner's view). */
+  public void answerPiece(String conversationId, String requestId, long offset, String content) {
+    request(ANSWER_APPEND, new JsonObject().put(CONVERSATION_ID, conversationId).put(REQUEST_ID, requestId)
+      .put(OFFSET, offset).put(CONTENT, content));
+  }
+
+  public void answerEnded(String conversationId, String requestId) {
+    request(ANSWER_END, new JsonObject().put(CONVERSATION_ID, conversationId).put(REQUEST_ID, requestId));
+  }
+
+  /** The text so far of each answer being written in the room: [{requestId, content}]. */
+  public Future<JsonArray> answers(String conversationId) {
+    return request(ANSWER_PROGRESS, new JsonObject().put(CONVERSATION_ID, conversationId))
+      .map(reply -> reply.getJsonArray(ANSWERS, new JsonArray()));
+  }
+
   /**
    * Succeeds when {@code userId} may do one more action of {@code kind}; fails with RATE_LIMIT (carrying
    * {@code retryAfterMs}) when over the limit. When the limiter itself is unusable the configured policy

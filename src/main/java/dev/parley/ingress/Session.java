@@ -11,6 +11,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -61,6 +62,8 @@ abstract class Session implements Subscriber {
     boolean attached;
     /** The highest seq the client has or was sent: a message at or below it is not sent again. */
     long floor = -1;
+    /** Answers joined mid-way: how much of each the client was given at once (live pieces below are dropped). */
+    Map<String, Long> answered;
     List<RoomEvent> held = new ArrayList<>();
     boolean typing;
     long typingSentAt;
@@ -123,7 +126,11 @@ abstract class Session implements Subscriber {
           }));
       })
       .compose(baseline -> lastSeq == null ? Future.succeededFuture() : replay(joined, lastSeq, baseline))
-      .compose(v -> stillJoined(joined))
+      .compose(v -> realtime.presence().answers(conversationId).otherwise(new JsonArray()))
+      .compose(answers -> stillJoined(joined).<Void>map(v -> {
+        catchUp(joined, answers);
+        return null;
+      }))
       .onSuccess(v -> goLive(joined))
       .onFailure(failure -> {
         if (rooms.get(conversationId) == joined) {
@@ -171,6 +178,23 @@ abstract class Session implements Subscriber {
     });
   }
 
+  /** Answers being written when the client joined: the text so far, at once, as one chunk from offset 0. */
+  private void catchUp(Joined joined, JsonArray answers) {
+    for (Object entry : answers) {
+      JsonObject answer = (JsonObject) entry;
+      String requestId = answer.getString(RoomEvents.REQUEST_ID);
+      String text = answer.getString(RoomEvents.CONTENT, "");
+      if (requestId == null || text.isEmpty()) {
+        continue;
+      }
+      if (joined.answered == null) {
+        joined.answered = new HashMap<>();
+      }
+      joined.answered.put(requestId, (long) text.length());
+      writeFrame(RoomEvents.chunk(joined.id, requestId, text, 0));
+    }
+  }
+
   private void goLive(Joined joined) {
     joined.live = true;
     List<RoomEvent> held = joined.held;
@@ -200,6 +224,12 @@ abstract class Session implements Subscriber {
   }
 
   private void handle(Joined joined, RoomEvent event) {
+    if (joined.answered != null && event.requestId != null && joined.answered.containsKey(event.requestId)) {
+      event = alignAnswer(joined, event);
+      if (event == null) {
+        return;
+      }
+    }
     if (event.seq > 0) {
       if (event.seq <= joined.floor) {
         // Already replayed, or seen by the client before it came here from a node that was further ahead.
@@ -221,6 +251,32 @@ abstract class Session implements Subscriber {
         lostRoom();
       }
     }
+  }
+
+  /**
+   * A live event of an answer the client got the text of when it joined: a piece it already has is dropped, one
+   * that overlaps is cut to what is new; the answer's end forgets it.
+   */
+  private RoomEvent alignAnswer(Joined joined, RoomEvent event) {
+    if (!RoomEvents.CHUNK.equals(event.type)) {
+      joined.answered.remove(event.requestId);
+      return event;
+    }
+    long have = joined.answered.get(event.requestId);
+    JsonObject chunk = new JsonObject(event.json);
+    long offset = chunk.getLong(RoomEvents.OFFSET, 0L);
+    String content = chunk.getString(RoomEvents.CONTENT, "");
+    long end = offset + content.length();
+    if (end <= have) {
+      return null;
+    }
+    joined.answered.put(event.requestId, end);
+    if (offset >= have) {
+      return event;
+    }
+    String rest = content.substring((int) (have - offset));
+    return new RoomEvent(event.type, 0, RoomEvents.chunk(joined.id, event.requestId, rest, have).toBuffer(),
+      event.requestId);
   }
 
   /** The server took a room away (removed from it, or deleted); a socket stays, a stream of that room ends. */

@@ -41,6 +41,8 @@ public final class PresenceVerticle extends VerticleBase {
   private static final int SWEEP_BATCH = 1000;
   private static final long MINUTE_MS = 60_000;
   private static final long WARNING_INTERVAL_MS = 10_000;
+  /** An answer's pieces outlive any answer's deadline, and then go by themselves if it never ended. */
+  private static final long ANSWER_TTL_MS = 15 * 60_000;
 
   private final ParleyConfig config;
   private Redis redis;
@@ -92,6 +94,12 @@ public final class PresenceVerticle extends VerticleBase {
         case REFRESH -> refresh(body);
         case LIST -> list(body);
         case RATE_CHECK -> rate(body);
+        case ANSWER_APPEND -> eval(Scripts.ANSWER_APPEND, required(body, CONVERSATION_ID), required(body, REQUEST_ID),
+          Long.toString(body.getLong(OFFSET, 0L)), body.getString(CONTENT, ""), Long.toString(ANSWER_TTL_MS))
+          .map(done -> new JsonObject());
+        case ANSWER_END -> eval(Scripts.ANSWER_END, required(body, CONVERSATION_ID), required(body, REQUEST_ID))
+          .map(done -> new JsonObject());
+        case ANSWER_PROGRESS -> progress(required(body, CONVERSATION_ID));
         default -> Future.failedFuture(ParleyException.invalid("unknown presence action '" + action + "'"));
       };
     } catch (RuntimeException e) {
@@ -192,6 +200,29 @@ public final class PresenceVerticle extends VerticleBase {
         long retryAfter = wait == null ? 0 : wait.toLong();
         return new JsonObject().put(ALLOWED, retryAfter == 0).put(RETRY_AFTER_MS, retryAfter);
       });
+  }
+
+  /** Each answer's pieces put back together from offset 0, as far as they follow on without a gap. */
+  private Future<JsonObject> progress(String room) {
+    return eval(Scripts.ANSWER_PROGRESS, room).map(pairs -> {
+      JsonArray answers = new JsonArray();
+      for (int i = 0; pairs != null && i + 1 < pairs.size(); i += 2) {
+        JsonArray flat = new JsonArray(pairs.get(i + 1).toString());
+        java.util.TreeMap<Long, String> pieces = new java.util.TreeMap<>();
+        for (int j = 0; j + 1 < flat.size(); j += 2) {
+          pieces.put(Long.parseLong(flat.getString(j)), flat.getString(j + 1));
+        }
+        StringBuilder text = new StringBuilder();
+        for (Map.Entry<Long, String> piece : pieces.entrySet()) {
+          if (piece.getKey() != text.length()) {
+            break;
+          }
+          text.append(piece.getValue());
+        }
+        answers.add(new JsonObject().put(REQUEST_ID, pairs.get(i).toString()).put(CONTENT, text.toString()));
+      }
+      return new JsonObject().put(ANSWERS, answers);
+    });
   }
 
   /** Connections of crashed nodes: their users go offline in every room they were in. Batch after batch. */

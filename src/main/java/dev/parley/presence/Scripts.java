@@ -19,6 +19,9 @@ final class Scripts {
   static final String SWEEP = load("sweep");
   static final String LIST = load("list");
   static final String RATE = load("rate");
+  static final String ANSWER_APPEND = load("answer_append");
+  static final String ANSWER_END = load("answer_end");
+  static final String ANSWER_PROGRESS = load("answer_progress");
 
   private Scripts() {
   }

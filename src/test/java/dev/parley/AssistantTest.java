@@ -168,6 +168,25 @@ class AssistantTest {
   }
 
   @Test
+  void aRoomStartedWithTheAssistantTurnsToMentionWhenOthersJoinUnlessChosen() {
+    Session kay = api.register("kay");
+    Session lou = api.register("lou");
+    String started;
+    try (Ws ws = Ws.open(port, kay.token())) {
+      ws.send(new JsonObject().put("type", "join").put("conversationId", "new"));
+      started = ws.await("joined").getString("conversationId");
+      assertEquals(201, api.post("/api/conversations/" + started + "/members", kay.token(),
+        new JsonObject().put("userId", lou.userId())).status());
+      assertEquals("updated", ws.await("conversation").getString("change"));
+    }
+    assertEquals("mention", api.get("/api/conversations/" + started, kay.token()).json().getString("assistantMode"));
+    String chosen = room(kay, "always");
+    api.post("/api/conversations/" + chosen + "/members", kay.token(), new JsonObject().put("userId", lou.userId()));
+    assertEquals("always", api.get("/api/conversations/" + chosen, kay.token()).json().getString("assistantMode"),
+      "a mode someone chose stays");
+  }
+
+  @Test
   void stopKeepsWhatWasWrittenMarkedStopped() {
     Session eli = api.register("eli");
     StringBuilder long_ = new StringBuilder();

@@ -106,6 +106,36 @@ class ProvidersTest {
   }
 
   @Test
+  void smallTalkNeverReachesTheModel() {
+    int before = vendor.requests();
+    JsonObject complete = Answers.last(ask(openai, "thanks!", Behaviour.ANSWER));
+    assertEquals("thanks", complete.getJsonObject("metadata").getString("intent"));
+    assertEquals(before, vendor.requests(), "no model call");
+  }
+
+  @Test
+  void theAnswerStreamsOverServerSentEventsToo() {
+    vendor.next(Behaviour.ANSWER);
+    try (Api api = new Api(openai.httpPort())) {
+      Session user = api.register("sse");
+      Api.Reply reply = api.post("/api/chat", user.token(), new JsonObject().put("message", "What do the tides follow?")
+        .put("stream", true));
+      assertEquals(200, reply.status(), reply.text());
+      StringBuilder text = new StringBuilder();
+      for (String line : reply.text().split("\n")) {
+        if (line.startsWith("data: {")) {
+          JsonObject event = new JsonObject(line.substring(6));
+          if ("chunk".equals(event.getString("type"))) {
+            text.append(event.getString("content"));
+          }
+        }
+      }
+      assertEquals(FakeModel.ANSWER, text.toString());
+      assertTrue(reply.text().endsWith("data: [DONE]\n\n"), reply.text());
+    }
+  }
+
+  @Test
   void anthropicMessagesStreamEndToEnd() {
     List<JsonObject> frames = ask(anthropic, "What do the tides follow?", Behaviour.ANSWER);
     JsonObject complete = Answers.last(frames);
@@ -129,6 +159,53 @@ class ProvidersTest {
     JsonObject sent = vendor.lastBody();
     assertEquals("What do the tides follow?", sent.getString("question"));
     assertEquals("tides.txt", sent.getJsonArray("passages").getJsonObject(0).getString("title"));
+  }
+
+  @Test
+  void contextFromAnotherVerticleReachesThePromptFencedAndIsCached() {
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    io.vertx.core.eventbus.MessageConsumer<JsonObject> contributor = openai.vertx().eventBus()
+      .<JsonObject>consumer("parley.assistant.context", request -> {
+        asked.incrementAndGet();
+        request.reply(new JsonObject().put("context", "The asker's plan is Gold.").put("source", "billing")
+          .put("ttlSeconds", 60));
+      });
+    contributor.completion().await();
+    try (Api api = new Api(openai.httpPort())) {
+      vendor.next(Behaviour.ANSWER);
+      Session user = api.register("contexted");
+      String id = api.conversation(user, "context");
+      api.patch("/api/conversations/" + id, user.token(), new JsonObject().put("assistantMode", "always"));
+      try (Ws ws = Ws.open(openai.httpPort(), user.token())) {
+        ws.join(id);
+        for (int i = 0; i < 2; i++) {
+          ws.say(id, "Which plan am I on?", "c-" + i);
+          JsonObject complete = Answers.last(Answers.collect(ws));
+          assertTrue(complete.getJsonObject("metadata").getBoolean("contextUsed"), complete.encode());
+          String system = vendor.lastBody().getJsonArray("messages").getJsonObject(0).getString("content");
+          assertTrue(system.contains("<context source=\"billing\">\nThe asker's plan is Gold.\n</context>"), system);
+        }
+      }
+      assertEquals(1, asked.get(), "the second answer took it from the cache");
+    } finally {
+      contributor.unregister().await();
+    }
+  }
+
+  @Test
+  void aContributorTooSlowToAnswerIsNoContext() {
+    io.vertx.core.eventbus.MessageConsumer<JsonObject> silent = anthropic.vertx().eventBus()
+      .<JsonObject>consumer("parley.assistant.context", request -> {
+        // never replies
+      });
+    silent.completion().await();
+    try {
+      JsonObject complete = Answers.last(ask(anthropic, "What do the tides follow?", Behaviour.ANSWER));
+      assertEquals("complete", complete.getString("type"), complete.encode());
+      assertFalse(complete.getJsonObject("metadata").getBoolean("contextUsed"));
+    } finally {
+      silent.unregister().await();
+    }
   }
 
   @Test

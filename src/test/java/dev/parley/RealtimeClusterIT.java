@@ -116,6 +116,24 @@ class RealtimeClusterIT {
     return id;
   }
 
+  /**
+   * Waits until node A sees B's new subscription to the room: Hazelcast tells the other nodes of a registration a
+   * moment after it is made, and an ephemeral event A publishes before then does not reach B (a message does,
+   * read from the store). Typing from A, alternately on and off, until B receives one.
+   */
+  private static void awaitSubscriptionSeen(Ws onA, Ws onB, String room) {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      onA.send(new JsonObject().put("type", "typing").put("conversationId", room).put("typing", attempt % 2 == 0));
+      try {
+        onB.await(f -> "typing".equals(f.getString("type")), 200);
+        return;
+      } catch (AssertionError notYet) {
+        // not seen yet: again
+      }
+    }
+    throw new AssertionError("node B's subscription never became visible to node A");
+  }
+
   private static boolean about(JsonObject frame, Session user) {
     return user.userId().equals(frame.getJsonObject("user", new JsonObject()).getString("id"));
   }
@@ -156,6 +174,7 @@ class RealtimeClusterIT {
     try (Ws onA = Ws.open(portA, ivy.token()); Ws onB = Ws.open(portB, jay.token())) {
       onA.join(id);
       onB.join(id);
+      awaitSubscriptionSeen(onA, onB, id);
       onA.say(id, "@assistant hello", "as-1");
       assertEquals("routing", onB.await("status").getString("step"));
       JsonObject complete = onB.await("complete");

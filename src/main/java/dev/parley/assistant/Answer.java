@@ -1,5 +1,6 @@
 package dev.parley.assistant;
 
+import dev.parley.bus.AssistantApi;
 import dev.parley.bus.ChatMessage;
 import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
@@ -9,6 +10,7 @@ import dev.parley.bus.RoomEvents;
 import dev.parley.bus.StoreClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -50,6 +52,7 @@ final class Answer {
   private final PresenceClient progress;
   private final Provider provider;
   private final long timeoutMs;
+  private final long contextTimeoutMs;
   private final boolean fallback;
   private final Runnable finished;
   private final StringBuilder text = new StringBuilder();
@@ -58,11 +61,13 @@ final class Answer {
   private Intents.Intent intent = Intents.Intent.QUESTION;
   private boolean done;
   private boolean stopped;
+  private boolean contextUsed;
   private long timer = -1;
 
   /** @param progress keeps the text so far in Redis, for members who join mid-answer */
   Answer(Vertx vertx, Question question, StoreClient store, PresenceClient progress, Provider provider, long timeoutMs,
-         boolean fallback, Runnable finished) {
+         long contextTimeoutMs, boolean fallback, Runnable finished) {
+    this.contextTimeoutMs = contextTimeoutMs;
     this.vertx = vertx;
     this.question = question;
     this.store = store;
@@ -94,20 +99,25 @@ final class Answer {
     }
     String asked = Intents.question(question.content());
     status(RETRIEVING, "Searching the documents");
+    Future<JsonObject> context = context(asked);
     store.search(question.userId(), question.conversationId(), asked, RETRIEVE)
       .compose(found -> {
         status(GRADING, "Weighing " + found.size() + " passage" + (found.size() == 1 ? "" : "s"));
         passages = grade(found);
         return store.messages(question.userId(), question.conversationId(), null, question.seq() + 1, HISTORY);
       })
-      .onSuccess(history -> {
+      .compose(history -> context.map(contributed -> {
+        contextUsed = contributed.getString(AssistantApi.CONTEXT_TEXT) != null;
+        return new Provider.Prompt(asked, question.userName(), passages, history.messages(),
+          contributed.getString(AssistantApi.CONTEXT_TEXT), contributed.getString(AssistantApi.SOURCE));
+      }))
+      .onSuccess(prompt -> {
         if (done) {
           return;
         }
         status(GENERATING, passages.isEmpty() ? "Writing the answer" : "Writing the answer from "
           + passages.size() + " passage" + (passages.size() == 1 ? "" : "s"));
-        generation = provider.generate(new Provider.Prompt(asked, question.userName(), passages, history.messages()),
-          this::chunk);
+        generation = provider.generate(prompt, this::chunk);
         generation.done().onComplete(result -> {
           if (result.succeeded()) {
             finish(result.result());
@@ -117,6 +127,28 @@ final class Answer {
         });
       })
       .onFailure(this::fail);
+  }
+
+  /**
+   * Context other verticles contribute on {@link AssistantApi#CONTEXT}: from the Redis cache, else asked with a
+   * short timeout and cached. Never fails: no contributor, an error or a late answer is no context.
+   */
+  private Future<JsonObject> context(String asked) {
+    return progress.cachedContext(question.conversationId(), question.userId()).otherwise(new JsonObject())
+      .compose(cached -> cached.getString(AssistantApi.CONTEXT_TEXT) != null ? Future.succeededFuture(cached)
+        : vertx.eventBus().<JsonObject>request(AssistantApi.CONTEXT, new JsonObject()
+            .put(AssistantApi.CONVERSATION_ID, question.conversationId()).put(AssistantApi.USER_ID, question.userId())
+            .put(AssistantApi.QUESTION, asked), new DeliveryOptions().setSendTimeout(contextTimeoutMs))
+          .map(reply -> {
+            JsonObject body = reply.body() == null ? new JsonObject() : reply.body();
+            String text = body.getString(AssistantApi.CONTEXT_TEXT);
+            if (text != null) {
+              progress.cacheContext(question.conversationId(), question.userId(), text,
+                body.getString(AssistantApi.SOURCE), body.getLong(AssistantApi.TTL_SECONDS, 60L));
+            }
+            return body;
+          })
+          .otherwise(new JsonObject()));
   }
 
   /** Stops the answer where it is: what was written so far is stored, marked stopped. */
@@ -248,6 +280,7 @@ final class Answer {
       .put("usage", new JsonObject().put("inputTokens", completion.inputTokens())
         .put("outputTokens", completion.outputTokens()))
       .put("stopped", stopped)
-      .put("fallback", fromFallback);
+      .put("fallback", fromFallback)
+      .put("contextUsed", contextUsed);
   }
 }

@@ -99,7 +99,7 @@ public final class AssistantVerticle extends VerticleBase {
       .onSuccess(accepted -> {
         message.reply(new JsonObject().put(REQUEST_ID, question.requestId()));
         Answer answer = new Answer(vertx, question, store, limits, provider, config.assistant().timeoutMs(),
-          config.assistant().fallback(), () -> answers.remove(question.requestId()));
+          config.assistant().contextTimeoutMs(), config.assistant().fallback(), () -> answers.remove(question.requestId()));
         answers.put(question.requestId(), answer);
         answer.run();
       })

@@ -13,8 +13,12 @@ import java.util.List;
  */
 interface Provider {
 
-  /** What the answer is built from: the question, the graded passages, and the conversation so far. */
-  record Prompt(String question, String askerName, List<Passage> passages, List<ChatMessage> history) {
+  /**
+   * What the answer is built from: the question, the graded passages, the conversation so far, and context
+   * another verticle contributed ({@code context} null when none).
+   */
+  record Prompt(String question, String askerName, List<Passage> passages, List<ChatMessage> history, String context,
+                String contextSource) {
   }
 
   /** A finished answer: its text, the model that wrote it, and the tokens it took. */

@@ -13,7 +13,7 @@ import io.vertx.core.json.JsonObject;
 /**
  * An external RAG service at {@code RAG_SERVICE_URL} (README, "The RAG service contract"). Parley POSTs
  * {@code {question, asker, history: [{role, name, content}], passages: [{chunkId, documentId, title, content,
- * rank}]}} and reads Server-Sent Events back: {@code {"type":"chunk","content":…}} for each piece, then
+ * rank}], context?}} and reads Server-Sent Events back: {@code {"type":"chunk","content":…}} for each piece, then
  * {@code {"type":"completion","metadata":{"model":…,"usage":{"inputTokens":…,"outputTokens":…}}}} and
  * {@code [DONE]}; {@code {"type":"error","message":…}} is a failure.
  */
@@ -46,7 +46,7 @@ final class RagServiceProvider extends HttpProvider {
         .put("title", passage.title()).put("content", passage.content()).put("rank", passage.rank()));
     }
     return new JsonObject().put("question", prompt.question()).put("asker", prompt.askerName())
-      .put("history", history).put("passages", passages);
+      .put("history", history).put("passages", passages).put("context", prompt.context());
   }
 
   @Override

@@ -5,13 +5,14 @@ import io.vertx.core.buffer.Buffer;
 import java.util.function.BiConsumer;
 
 /**
- * Reads a Server-Sent Events stream as it arrives: lines may be split across buffers; each event ends with a
- * blank line and goes to the handler as (event name, data), the name null when the stream gives none.
+ * Reads a Server-Sent Events stream as it arrives: lines may be split across buffers (a multi-byte character
+ * too: bytes are kept until their line is whole, and only whole lines are decoded); each event ends with a blank
+ * line and goes to the handler as (event name, data), the name null when the stream gives none.
  */
 final class SseParser {
 
   private final BiConsumer<String, String> onEvent;
-  private final StringBuilder pending = new StringBuilder();
+  private Buffer pending = Buffer.buffer();
   private String event;
   private StringBuilder data;
 
@@ -20,20 +21,25 @@ final class SseParser {
   }
 
   void feed(Buffer buffer) {
-    pending.append(buffer.toString());
-    int end;
-    while ((end = pending.indexOf("\n")) >= 0) {
-      String line = pending.substring(0, end);
-      pending.delete(0, end + 1);
-      line(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+    pending.appendBuffer(buffer);
+    int start = 0;
+    for (int i = 0; i < pending.length(); i++) {
+      if (pending.getByte(i) == '\n') {
+        String line = pending.getString(start, i, "UTF-8");
+        line(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+        start = i + 1;
+      }
+    }
+    if (start > 0) {
+      pending = pending.getBuffer(start, pending.length());
     }
   }
 
   /** The stream ended: an event it did not close with a blank line still counts. */
   void end() {
     if (pending.length() > 0) {
-      line(pending.toString());
-      pending.setLength(0);
+      line(pending.toString("UTF-8"));
+      pending = Buffer.buffer();
     }
     line("");
   }

@@ -20,6 +20,13 @@ package dev.parley.bus;
 public final class AssistantApi {
 
   public static final String CONTROL = "parley.assistant.control";
+  /**
+   * Context contributed by other verticles: request {conversationId, userId, question}, reply {context, source?,
+   * ttlSeconds?}. Asked before an answer is written, with a short timeout; no contributor, a failure or a late
+   * reply means no context. The reply is cached in Redis per conversation and user for {@code ttlSeconds}
+   * (default 60). If several verticles register, each request goes to one of them.
+   */
+  public static final String CONTEXT = Addresses.ASSISTANT_CONTEXT;
 
   public static final String ASK = "assistant.ask";
   public static final String STOP = "assistant.stop";
@@ -33,6 +40,10 @@ public final class AssistantApi {
   public static final String CONTENT = "content";
   public static final String REQUEST_ID = "requestId";
   public static final String PROVIDER = "provider";
+  public static final String QUESTION = "question";
+  public static final String CONTEXT_TEXT = "context";
+  public static final String SOURCE = "source";
+  public static final String TTL_SECONDS = "ttlSeconds";
   /** The provider's circuit breaker: closed, open or half_open (providers that call out only). */
   public static final String BREAKER = "breaker";
   /** A refusal that says when to retry comes as a reply {error: {code, message, retryAfterMs}}. */

@@ -20,6 +20,8 @@ package dev.parley.bus;
  *   <tr><td>answer.end</td><td>conversationId, requestId</td><td>{}: the answer is stored or failed</td></tr>
  *   <tr><td>answer.progress</td><td>conversationId</td><td>{answers: [{requestId, content}]}: the text so far of
  *       each answer being written in the room</td></tr>
+ *   <tr><td>context.get</td><td>conversationId, userId</td><td>{context?, source?}: cached contributed context</td></tr>
+ *   <tr><td>context.put</td><td>conversationId, userId, context, source?, ttlSeconds</td><td>{}</td></tr>
  *   <tr><td>rate.check</td><td>kind ({@code message} or {@code assistant}), userId</td><td>{allowed, retryAfterMs}</td></tr>
  *   <tr><td>ping</td><td>{}</td><td>{} once Redis answers</td></tr>
  * </table>
@@ -37,6 +39,8 @@ public final class PresenceApi {
   public static final String ANSWER_APPEND = "answer.append";
   public static final String ANSWER_END = "answer.end";
   public static final String ANSWER_PROGRESS = "answer.progress";
+  public static final String CONTEXT_GET = "context.get";
+  public static final String CONTEXT_PUT = "context.put";
 
   public static final String CONVERSATION_ID = "conversationId";
   public static final String CONNECTION_ID = "connectionId";
@@ -51,6 +55,9 @@ public final class PresenceApi {
   public static final String OFFSET = "offset";
   public static final String CONTENT = "content";
   public static final String ANSWERS = "answers";
+  public static final String CONTEXT = "context";
+  public static final String SOURCE = "source";
+  public static final String TTL_SECONDS = "ttlSeconds";
 
   public static final String KIND_MESSAGE = "message";
   public static final String KIND_ASSISTANT = "assistant";

@@ -59,6 +59,16 @@ public final class PresenceClient extends BusClient {
       .map(reply -> reply.getJsonArray(ANSWERS, new JsonArray()));
   }
 
+  /** Contributed context cached for this conversation and user: {context, source}, or an empty object. */
+  public Future<JsonObject> cachedContext(String conversationId, String userId) {
+    return request(CONTEXT_GET, new JsonObject().put(CONVERSATION_ID, conversationId).put(USER_ID, userId));
+  }
+
+  public void cacheContext(String conversationId, String userId, String context, String source, long ttlSeconds) {
+    request(CONTEXT_PUT, new JsonObject().put(CONVERSATION_ID, conversationId).put(USER_ID, userId)
+      .put(CONTEXT, context).put(SOURCE, source).put(TTL_SECONDS, ttlSeconds));
+  }
+
   /**
    * Succeeds when {@code userId} may do one more action of {@code kind}; fails with RATE_LIMIT (carrying
    * {@code retryAfterMs}) when over the limit. When the limiter itself is unusable the configured policy

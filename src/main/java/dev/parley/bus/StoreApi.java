@@ -11,7 +11,8 @@ package dev.parley.bus;
  *   <tr><td>user.create</td><td>email, displayName, passwordHash</td><td>{@link User}; CONFLICT if the email is taken</td></tr>
  *   <tr><td>user.credentials</td><td>email</td><td>{user, passwordHash}; NOT_FOUND</td></tr>
  *   <tr><td>user.get</td><td>userId</td><td>{@link User}; NOT_FOUND</td></tr>
- *   <tr><td>conversation.create</td><td>userId, title, assistantMode?, metadata?</td><td>{@link Conversation}</td></tr>
+ *   <tr><td>conversation.create</td><td>userId, title, assistantMode?, modeIsDefault?, metadata?</td><td>{@link Conversation};
+ *       with modeIsDefault, an {@code always} mode becomes {@code mention} once a second member is added</td></tr>
  *   <tr><td>conversation.list</td><td>userId, limit, cursor?</td><td>{items, nextCursor}</td></tr>
  *   <tr><td>conversation.get</td><td>userId, conversationId</td><td>{@link Conversation} with members</td></tr>
  *   <tr><td>conversation.update</td><td>userId, conversationId, title?, assistantMode?, metadata?</td><td>{@link Conversation}; owner only</td></tr>
@@ -81,6 +82,7 @@ public final class StoreApi {
   public static final String CONVERSATION_ID = "conversationId";
   public static final String TITLE = "title";
   public static final String ASSISTANT_MODE = "assistantMode";
+  public static final String MODE_IS_DEFAULT = "modeIsDefault";
   public static final String METADATA = "metadata";
   public static final String LIMIT = "limit";
   public static final String CURSOR = "cursor";

@@ -62,8 +62,18 @@ public final class StoreClient extends BusClient {
   }
 
   public Future<Conversation> createConversation(String userId, String title, String assistantMode, JsonObject metadata) {
+    return createConversation(userId, title, assistantMode, false, metadata);
+  }
+
+  /**
+   * @param modeIsDefault the mode is the creator's default, not a choice: an {@code always} room becomes
+   *                      {@code mention} once it has a second member
+   */
+  public Future<Conversation> createConversation(String userId, String title, String assistantMode,
+                                                 boolean modeIsDefault, JsonObject metadata) {
     return request(CONVERSATION_CREATE, new JsonObject().put(USER_ID, userId).put(TITLE, title)
-      .put(ASSISTANT_MODE, assistantMode).put(METADATA, metadata)).map(Conversation::fromJson);
+      .put(ASSISTANT_MODE, assistantMode).put(MODE_IS_DEFAULT, modeIsDefault).put(METADATA, metadata))
+      .map(Conversation::fromJson);
   }
 
   public Future<ConversationPage> conversations(String userId, int limit, String cursor) {

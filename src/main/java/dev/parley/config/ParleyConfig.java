@@ -99,11 +99,12 @@ public record ParleyConfig(
    * @param breakerFailures failures in a row after which a provider's circuit breaker opens (fails fast)
    * @param breakerResetMs  how long an open breaker waits before it lets one request through to probe
    * @param maxTokens   the most tokens a model may write for one answer
+   * @param contextTimeoutMs how long an answer waits for context from other verticles
    */
   public record Assistant(String provider, String openaiBaseUrl, String openaiApiKey, String anthropicBaseUrl,
                           String anthropicApiKey, String chatModel, String ragServiceUrl, long timeoutMs,
                           long dailyTokens, boolean fallback, int breakerFailures, long breakerResetMs,
-                          int maxTokens) {
+                          int maxTokens, long contextTimeoutMs) {
   }
 
   public static final String ROLE_INGRESS = "ingress";
@@ -123,6 +124,7 @@ public record ParleyConfig(
     "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
     "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS", "ASSISTANT_TIMEOUT_MS", "ASSISTANT_DAILY_TOKENS",
     "ASSISTANT_FALLBACK", "ASSISTANT_BREAKER_FAILURES", "ASSISTANT_BREAKER_RESET_MS", "ASSISTANT_MAX_TOKENS",
+    "ASSISTANT_CONTEXT_TIMEOUT_MS",
     "ASSISTANT_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
     "CHAT_MODEL", "RAG_SERVICE_URL");
 
@@ -194,7 +196,8 @@ public record ParleyConfig(
       in.bool("ASSISTANT_FALLBACK", false),
       in.integer("ASSISTANT_BREAKER_FAILURES", 5, 1, 1000),
       in.longValue("ASSISTANT_BREAKER_RESET_MS", 30_000, 10, 3_600_000),
-      in.integer("ASSISTANT_MAX_TOKENS", 1024, 1, 1_000_000));
+      in.integer("ASSISTANT_MAX_TOKENS", 1024, 1, 1_000_000),
+      in.longValue("ASSISTANT_CONTEXT_TIMEOUT_MS", 300, 10, 60_000));
     if ("http".equals(provider) && assistant.ragServiceUrl() == null) {
       throw new ConfigException("RAG_SERVICE_URL", "is required with ASSISTANT_PROVIDER=http");
     }

@@ -79,7 +79,7 @@ final class ChatRoutes {
     boolean streaming = alwaysStream || Boolean.TRUE.equals(stream) || "true".equals(stream);
     AuthenticatedUser me = Authenticator.user(ctx);
     Future<String> room = conversationId != null ? store.conversation(me.id(), conversationId).map(c -> c.id())
-      : store.createConversation(me.id(), title(content), "always", new JsonObject()).map(c -> c.id());
+      : store.createConversation(me.id(), title(content), "always", true, new JsonObject()).map(c -> c.id());
     room.onComplete(found -> {
       if (found.failed()) {
         ctx.fail(found.cause());

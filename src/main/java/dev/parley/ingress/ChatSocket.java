@@ -191,7 +191,7 @@ final class ChatSocket extends Session {
     String room = conversationId(frame);
     Long lastSeq = optionalSeq(frame, Frames.LAST_SEQ);
     if (Frames.NEW_CONVERSATION.equals(room)) {
-      realtime.store().createConversation(user.id(), DEFAULT_TITLE, MODE_FOR_NEW, new JsonObject())
+      realtime.store().createConversation(user.id(), DEFAULT_TITLE, MODE_FOR_NEW, true, new JsonObject())
         .onSuccess(created -> joinReporting(created.id(), null))
         .onFailure(failure -> fail(failure, null, null));
       return;

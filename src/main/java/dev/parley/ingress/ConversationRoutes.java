@@ -66,7 +66,8 @@ final class ConversationRoutes {
     String mode = assistantMode(body);
     JsonObject metadata = Inputs.metadata(body, METADATA);
     Responses.reply(ctx, 201, store.createConversation(me(ctx), title == null ? DEFAULT_TITLE : title,
-        mode == null ? Conversation.DEFAULT_ASSISTANT_MODE : mode, metadata == null ? new JsonObject() : metadata)
+        mode == null ? Conversation.DEFAULT_ASSISTANT_MODE : mode, mode == null,
+        metadata == null ? new JsonObject() : metadata)
       .map(Conversation::toJson));
   }
 

@@ -100,6 +100,12 @@ public final class PresenceVerticle extends VerticleBase {
         case ANSWER_END -> eval(Scripts.ANSWER_END, required(body, CONVERSATION_ID), required(body, REQUEST_ID))
           .map(done -> new JsonObject());
         case ANSWER_PROGRESS -> progress(required(body, CONVERSATION_ID));
+        case CONTEXT_GET -> api.get(contextKey(body)).map(cached -> cached == null ? new JsonObject()
+          : new JsonObject(cached.toString()));
+        case CONTEXT_PUT -> api.set(List.of(contextKey(body), new JsonObject().put(CONTEXT, body.getString(CONTEXT, ""))
+            .put(SOURCE, body.getString(SOURCE)).encode(), "EX",
+            Long.toString(Math.max(1, Math.min(86_400, body.getLong(TTL_SECONDS, 60L))))))
+          .map(done -> new JsonObject());
         default -> Future.failedFuture(ParleyException.invalid("unknown presence action '" + action + "'"));
       };
     } catch (RuntimeException e) {
@@ -200,6 +206,10 @@ public final class PresenceVerticle extends VerticleBase {
         long retryAfter = wait == null ? 0 : wait.toLong();
         return new JsonObject().put(ALLOWED, retryAfter == 0).put(RETRY_AFTER_MS, retryAfter);
       });
+  }
+
+  private static String contextKey(JsonObject body) {
+    return "parley:context:{" + required(body, CONVERSATION_ID) + "}:" + required(body, USER_ID);
   }
 
   /** Each answer's pieces put back together from offset 0, as far as they follow on without a gap. */

@@ -34,13 +34,17 @@ final class Conversations {
     + "ORDER BY activity DESC, c.id DESC LIMIT $2";
   private static final String MEMBERS = "SELECT " + Rows.MEMBER_COLUMNS + " FROM conversation_members m "
     + "JOIN users u ON u.id = m.user_id WHERE m.conversation_id = $1";
-  private static final String INSERT = "INSERT INTO conversations (owner_id, title, assistant_mode, metadata) "
-    + "VALUES ($1, $2, $3, $4) RETURNING id";
+  private static final String INSERT = "INSERT INTO conversations (owner_id, title, assistant_mode, metadata, "
+    + "assistant_mode_chosen) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+  /** A room that gains a second member stops answering everything, unless that was chosen. */
+  private static final String GROUP_MODE = "UPDATE conversations SET assistant_mode = 'mention', updated_at = now() "
+    + "WHERE id = $1 AND NOT assistant_mode_chosen AND assistant_mode = 'always' "
+    + "AND (SELECT count(*) FROM conversation_members WHERE conversation_id = $1) > 1";
   private static final String INSERT_MEMBER = "INSERT INTO conversation_members (conversation_id, user_id, role) "
     + "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
   private static final String UPDATE = "UPDATE conversations SET title = COALESCE($2, title), "
-    + "assistant_mode = COALESCE($3, assistant_mode), metadata = COALESCE($4, metadata), updated_at = now() "
-    + "WHERE id = $1";
+    + "assistant_mode = COALESCE($3, assistant_mode), metadata = COALESCE($4, metadata), updated_at = now(), "
+    + "assistant_mode_chosen = assistant_mode_chosen OR $3 IS NOT NULL WHERE id = $1";
   private static final String DELETE = "UPDATE conversations SET deleted_at = now(), updated_at = now() WHERE id = $1";
   private static final String USER_BY_EMAIL = "SELECT id FROM users WHERE lower(email) = lower($1)";
   private static final String USER_EXISTS = "SELECT id FROM users WHERE id = $1";
@@ -52,9 +56,14 @@ final class Conversations {
     this.pool = pool;
   }
 
-  /** Creates the conversation with its owner as first member; the reply is read in the same transaction. */
-  Future<Conversation> create(UUID owner, String title, String assistantMode, JsonObject metadata) {
-    return pool.withTransaction(tx -> tx.preparedQuery(INSERT).execute(Tuple.of(owner, title, assistantMode, metadata))
+  /**
+   * Creates the conversation with its owner as first member; the reply is read in the same transaction.
+   *
+   * @param modeChosen false when the mode is only the creator's default (see {@link #GROUP_MODE})
+   */
+  Future<Conversation> create(UUID owner, String title, String assistantMode, JsonObject metadata, boolean modeChosen) {
+    return pool.withTransaction(tx -> tx.preparedQuery(INSERT)
+      .execute(Tuple.of(owner, title, assistantMode, metadata, modeChosen))
       .compose(rows -> {
         UUID id = rows.iterator().next().getUUID("id");
         return tx.preparedQuery(INSERT_MEMBER).execute(Tuple.of(id, owner, Member.OWNER))
@@ -113,8 +122,12 @@ final class Conversations {
       .mapEmpty();
   }
 
+  /** A member added: the member, and whether the room's assistant mode changed with it (now a group). */
+  record Added(Member member, boolean modeChanged) {
+  }
+
   /** Adds a member named by id or, when {@code memberId} is null, by email. Adding a member twice is a no-op. */
-  Future<Member> addMember(UUID actor, UUID id, String memberId, String email) {
+  Future<Added> addMember(UUID actor, UUID id, String memberId, String email) {
     return asOwner(actor, id, "add members")
       .compose(owned -> memberId != null
         ? pool.preparedQuery(USER_EXISTS).execute(Tuple.of(Requests.parse(memberId, "user")))
@@ -122,9 +135,10 @@ final class Conversations {
       .compose(rows -> {
         UUID user = Users.single(rows, "user").getUUID("id");
         return pool.preparedQuery(INSERT_MEMBER).execute(Tuple.of(id, user, Member.MEMBER))
-          .compose(done -> get(actor, id))
-          .map(conversation -> conversation.members().stream()
-            .filter(member -> member.userId().equals(user.toString())).findFirst().orElseThrow());
+          .compose(done -> pool.preparedQuery(GROUP_MODE).execute(Tuple.of(id)))
+          .compose(changed -> get(actor, id).map(conversation -> new Added(conversation.members().stream()
+            .filter(member -> member.userId().equals(user.toString())).findFirst().orElseThrow(),
+            changed.rowCount() > 0)));
       });
   }
 

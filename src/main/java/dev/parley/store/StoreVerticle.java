@@ -121,7 +121,9 @@ public final class StoreVerticle extends VerticleBase {
       case USER_GET -> users.get(Requests.id(request, USER_ID, "user")).map(user -> user.toJson());
       case CONVERSATION_CREATE -> conversations.create(actor(request), Requests.required(request, TITLE),
         mode(request.getString(ASSISTANT_MODE, Conversation.DEFAULT_ASSISTANT_MODE)),
-        request.getJsonObject(METADATA, new JsonObject())).map(Conversation::toJson);
+        request.getJsonObject(METADATA, new JsonObject()),
+        request.getString(ASSISTANT_MODE) != null && !request.getBoolean(MODE_IS_DEFAULT, false))
+        .map(Conversation::toJson);
       case CONVERSATION_LIST -> conversations.list(actor(request), limit(request), request.getString(CURSOR))
         .map(page -> page.toJson());
       case CONVERSATION_GET -> conversations.get(actor(request), conversation(request)).map(Conversation::toJson);
@@ -135,10 +137,14 @@ public final class StoreVerticle extends VerticleBase {
         .andThen(done -> publishIfDone(done, conversation(request),
           RoomEvents.conversation(conversation(request).toString(), RoomEvents.DELETED)));
       case MEMBER_ADD -> conversations.addMember(actor(request), conversation(request), request.getString(MEMBER_ID),
-        request.getString(MEMBER_ID) == null ? Requests.required(request, EMAIL) : null).map(member -> {
-          publish(conversation(request).toString(), RoomEvents.member(conversation(request).toString(),
-            RoomEvents.user(member.userId(), member.displayName()), RoomEvents.ADDED));
-          return member.toJson();
+        request.getString(MEMBER_ID) == null ? Requests.required(request, EMAIL) : null).map(added -> {
+          String room = conversation(request).toString();
+          publish(room, RoomEvents.member(room, RoomEvents.user(added.member().userId(), added.member().displayName()),
+            RoomEvents.ADDED));
+          if (added.modeChanged()) {
+            publish(room, RoomEvents.conversation(room, RoomEvents.UPDATED));
+          }
+          return added.member().toJson();
         });
       case MEMBER_REMOVE -> {
         UUID member = Requests.id(request, MEMBER_ID, "member");

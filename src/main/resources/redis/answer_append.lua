@@ -2,6 +2,9 @@
 -- ARGV[5] ms at most. Pieces are kept by offset, so they may arrive in any order.
 local key = 'parley:answer:{' .. ARGV[1] .. '}:' .. ARGV[2]
 local set = 'parley:answers:{' .. ARGV[1] .. '}'
+if redis.call('EXISTS', key .. ':ended') == 1 then
+  return 0
+end
 redis.call('HSET', key, ARGV[3], ARGV[4])
 redis.call('PEXPIRE', key, tonumber(ARGV[5]))
 redis.call('SADD', set, ARGV[2])

@@ -119,6 +119,20 @@ class ChatApiTest {
   }
 
   @Test
+  void aRetriedQuestionIsNotAskedTwice() {
+    Session gus = api.register("gus");
+    JsonObject question = new JsonObject().put("message", "hello").put("clientMsgId", "once");
+    Reply first = api.post("/api/chat", gus.token(), question);
+    assertEquals(200, first.status(), first.text());
+    String room = first.json().getString("conversationId");
+    Reply again = api.post("/api/chat", gus.token(), question.copy().put("conversationId", room));
+    assertEquals(200, again.status(), again.text());
+    assertTrue(again.json().getBoolean("duplicate"));
+    assertEquals(first.json().getJsonObject("message").getString("id"), again.json().getJsonObject("message").getString("id"));
+    assertEquals(2, api.get("/api/conversations/" + room, gus.token()).json().getLong("lastSeq"), "one answer only");
+  }
+
+  @Test
   void refusalsAreOrdinaryHttpErrors() {
     Session eve = api.register("eve");
     Session fay = api.register("fay");

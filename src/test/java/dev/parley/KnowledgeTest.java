@@ -114,6 +114,10 @@ class KnowledgeTest {
     assertEquals(1, api.get("/api/documents?conversationId=" + room, max.token()).json().getJsonArray("documents").size());
     assertEquals(404, api.get("/api/documents?conversationId=" + room, out.token()).status());
     assertEquals(404, upload(out, "x.txt", "intruding", Map.of("conversationId", room)).status());
+    // A deleted conversation takes its documents out of every search.
+    assertEquals(204, api.delete("/api/conversations/" + room, lea.token()).status());
+    assertTrue(search(max, "launch of Heron", room).isEmpty());
+    assertTrue(search(lea, "launch of Heron", room).isEmpty());
   }
 
   @Test

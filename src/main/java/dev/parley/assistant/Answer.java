@@ -40,6 +40,8 @@ final class Answer {
   /** A passage ranked below this share of the best one does not make it into the answer. */
   private static final double RELATIVE_FLOOR = 0.35;
   private static final double ABSOLUTE_FLOOR = 0.02;
+  /** The longest answer: what the store keeps for the assistant. */
+  private static final int MAX_CHARS = 200_000;
 
   /** What was asked, by whom, where. */
   record Question(String requestId, String conversationId, String userId, String userName, String messageId, long seq,
@@ -57,6 +59,7 @@ final class Answer {
   private final Runnable finished;
   private final StringBuilder text = new StringBuilder();
   private Provider.Generation generation;
+  private Provider.Prompt prompt;
   private List<Passage> passages = List.of();
   private Intents.Intent intent = Intents.Intent.QUESTION;
   private boolean done;
@@ -111,10 +114,11 @@ final class Answer {
         return new Provider.Prompt(asked, question.userName(), passages, history.messages(),
           contributed.getString(AssistantApi.CONTEXT_TEXT), contributed.getString(AssistantApi.SOURCE));
       }))
-      .onSuccess(prompt -> {
+      .onSuccess(built -> {
         if (done) {
           return;
         }
+        prompt = built;
         status(GENERATING, passages.isEmpty() ? "Writing the answer" : "Writing the answer from "
           + passages.size() + " passage" + (passages.size() == 1 ? "" : "s"));
         generation = provider.generate(prompt, this::chunk);
@@ -134,6 +138,16 @@ final class Answer {
    * short timeout and cached. Never fails: no contributor, an error or a late answer is no context.
    */
   private Future<JsonObject> context(String asked) {
+    io.vertx.core.Promise<JsonObject> bounded = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(contextTimeoutMs, t -> bounded.tryComplete(new JsonObject()));
+    askContext(asked).onComplete(found -> {
+      vertx.cancelTimer(timer);
+      bounded.tryComplete(found.succeeded() ? found.result() : new JsonObject());
+    });
+    return bounded.future();
+  }
+
+  private Future<JsonObject> askContext(String asked) {
     return progress.cachedContext(question.conversationId(), question.userId()).otherwise(new JsonObject())
       .compose(cached -> cached.getString(AssistantApi.CONTEXT_TEXT) != null ? Future.succeededFuture(cached)
         : vertx.eventBus().<JsonObject>request(AssistantApi.CONTEXT, new JsonObject()
@@ -166,8 +180,15 @@ final class Answer {
         question.requestId(), ErrorCode.ASSISTANT_UNAVAILABLE, "stopped before the answer began"));
       return;
     }
-    finish(new Provider.Completion(text.toString(), provider.name(), Tokens.estimate(question.content()),
-      Tokens.estimate(text.toString())));
+    finish(new Provider.Completion(text.toString(), provider.name(), inputEstimate(), Tokens.estimate(text.toString())));
+  }
+
+  /** What the provider was given, in tokens, as far as it can be told without its own count. */
+  private long inputEstimate() {
+    if (prompt == null) {
+      return Tokens.estimate(question.content());
+    }
+    return Tokens.estimate(PromptBuilder.system(prompt)) + Tokens.estimate(PromptBuilder.turns(prompt).encode());
   }
 
   static List<Passage> grade(List<Passage> found) {
@@ -186,6 +207,11 @@ final class Answer {
 
   private void chunk(String piece) {
     if (done || piece.isEmpty()) {
+      return;
+    }
+    if (text.length() + piece.length() > MAX_CHARS) {
+      // Longer than the store keeps: end it here, as if stopped.
+      stop();
       return;
     }
     long offset = text.length();
@@ -221,7 +247,10 @@ final class Answer {
         .map(v -> stored))
       .onSuccess(stored -> RoomEvents.publish(vertx.eventBus(), question.conversationId(),
         RoomEvents.complete(question.conversationId(), question.requestId(), stored.message(), metadata)))
-      .onFailure(failure -> publishError(ParleyException.from(failure)));
+      .onFailure(failure -> {
+        LOG.warn("answer {} not stored: {}", question.requestId(), failure.getMessage());
+        publishError(new ParleyException(ErrorCode.ASSISTANT_UNAVAILABLE, "the answer could not be stored"));
+      });
   }
 
   private void fail(Throwable failure) {

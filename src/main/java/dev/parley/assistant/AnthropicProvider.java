@@ -4,7 +4,6 @@ import dev.parley.config.ParleyConfig;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -20,15 +19,11 @@ final class AnthropicProvider extends HttpProvider {
 
   private final String url;
   private final String apiKey;
-  private final String model;
-  private final int maxTokens;
 
   AnthropicProvider(Vertx vertx, ParleyConfig.Assistant settings) {
-    super(vertx, "anthropic", settings.breakerFailures(), settings.breakerResetMs());
+    super(vertx, "anthropic", settings, DEFAULT_MODEL);
     this.url = settings.anthropicBaseUrl().replaceAll("/+$", "") + "/v1/messages";
     this.apiKey = settings.anthropicApiKey();
-    this.model = settings.chatModel() == null ? DEFAULT_MODEL : settings.chatModel();
-    this.maxTokens = settings.maxTokens();
   }
 
   @Override
@@ -47,14 +42,7 @@ final class AnthropicProvider extends HttpProvider {
   }
 
   @Override
-  protected void event(String event, String data, Sink sink) {
-    JsonObject json;
-    try {
-      json = new JsonObject(data);
-    } catch (DecodeException e) {
-      sink.fail("sent an event that is not JSON");
-      return;
-    }
+  protected void event(String event, JsonObject json, Sink sink) {
     String type = event != null ? event : json.getString("type", "");
     switch (type) {
       case "message_start" -> {

@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import dev.parley.config.ParleyConfig;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
 abstract class HttpProvider implements Provider {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpProvider.class);
+  private static final int MAX_CONNECTIONS = 256;
+  private static final long FAILURE_WINDOW_MS = 10 * 60_000;
 
   /** Receives what the vendor streams: text, the model's name, token counts, or a failure. */
   interface Sink {
@@ -47,18 +50,30 @@ abstract class HttpProvider implements Provider {
   }
 
   protected final Vertx vertx;
+  /** The model asked for ({@code CHAT_MODEL}, else the provider's default), and the most it may write. */
+  protected final String model;
+  protected final int maxTokens;
   private final HttpClient client;
   private final CircuitBreaker breaker;
   private final String name;
 
-  HttpProvider(Vertx vertx, String name, int maxFailures, long resetTimeoutMs) {
+  HttpProvider(Vertx vertx, String name, ParleyConfig.Assistant settings, String defaultModel) {
     this.vertx = vertx;
     this.name = name;
-    this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(10_000).setKeepAlive(true));
+    this.model = settings.chatModel() == null ? defaultModel : settings.chatModel();
+    this.maxTokens = settings.maxTokens();
+    int maxFailures = settings.breakerFailures();
+    long resetTimeoutMs = settings.breakerResetMs();
+    // Each answer holds a connection while it streams: room for many at once, not the default five.
+    this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(10_000).setKeepAlive(true),
+      new io.vertx.core.http.PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
     this.breaker = CircuitBreaker.create("assistant-" + name, vertx, new CircuitBreakerOptions()
         .setMaxFailures(maxFailures)
         // The answer's own deadline (ASSISTANT_TIMEOUT_MS) cancels a hung request and reports it as a failure.
         .setTimeout(-1)
+        // Failures are counted over ten minutes, not the default ten seconds: a provider that hangs for the
+        // answer timeout each time must still open the breaker.
+        .setFailuresRollingWindow(FAILURE_WINDOW_MS)
         .setResetTimeout(resetTimeoutMs))
       .openHandler(v -> LOG.warn("provider {}: circuit breaker open after {} failures; failing fast for {} ms",
         name, maxFailures, resetTimeoutMs))
@@ -81,8 +96,24 @@ abstract class HttpProvider implements Provider {
 
   protected abstract JsonObject body(Prompt prompt);
 
-  /** One SSE event of the vendor's stream. */
-  protected abstract void event(String event, String data, Sink sink);
+  /** One SSE event of the vendor's stream, its data parsed: the event name is null where the stream gives none. */
+  protected abstract void event(String event, JsonObject data, Sink sink);
+
+  /** {@code [DONE]} ends a stream (OpenAI's and the RAG contract's); every other event is JSON. */
+  private void received(String event, String data, Sink sink) {
+    if ("[DONE]".equals(data.strip())) {
+      sink.done();
+      return;
+    }
+    JsonObject json;
+    try {
+      json = new JsonObject(data);
+    } catch (io.vertx.core.json.DecodeException e) {
+      sink.fail("sent an event that is not JSON");
+      return;
+    }
+    event(event, json, sink);
+  }
 
   @Override
   public Generation generate(Prompt prompt, Handler<String> onChunk) {
@@ -143,7 +174,7 @@ abstract class HttpProvider implements Provider {
           }
           SseParser parser = new SseParser((event, data) -> {
             if (!result.future().isComplete()) {
-              event(event, data, this);
+              received(event, data, this);
             }
           });
           response.handler(parser::feed);
@@ -162,8 +193,10 @@ abstract class HttpProvider implements Provider {
         request.reset();
       }
       if (result != null) {
-        if (failed) {
-          result.tryFail(new ParleyException(ErrorCode.ASSISTANT_UNAVAILABLE, "the assistant's provider timed out"));
+        // A stop after text arrived proves the provider works; one before, or a timeout, proves nothing good.
+        if (failed || text.length() == 0) {
+          result.tryFail(new ParleyException(ErrorCode.ASSISTANT_UNAVAILABLE, failed
+            ? "the assistant's provider timed out" : "stopped before the provider wrote anything"));
         } else {
           result.tryComplete(completion());
         }
@@ -197,7 +230,11 @@ abstract class HttpProvider implements Provider {
 
     @Override
     public void done() {
-      result.tryComplete(completion());
+      if (text.toString().isBlank()) {
+        fail("finished without writing any text");
+      } else {
+        result.tryComplete(completion());
+      }
     }
 
     @Override

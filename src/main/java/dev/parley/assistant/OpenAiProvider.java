@@ -4,7 +4,6 @@ import dev.parley.config.ParleyConfig;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -19,15 +18,11 @@ final class OpenAiProvider extends HttpProvider {
 
   private final String url;
   private final String apiKey;
-  private final String model;
-  private final int maxTokens;
 
   OpenAiProvider(Vertx vertx, ParleyConfig.Assistant settings) {
-    super(vertx, "openai", settings.breakerFailures(), settings.breakerResetMs());
+    super(vertx, "openai", settings, DEFAULT_MODEL);
     this.url = settings.openaiBaseUrl().replaceAll("/+$", "") + "/chat/completions";
     this.apiKey = settings.openaiApiKey();
-    this.model = settings.chatModel() == null ? DEFAULT_MODEL : settings.chatModel();
-    this.maxTokens = settings.maxTokens();
   }
 
   @Override
@@ -49,18 +44,7 @@ final class OpenAiProvider extends HttpProvider {
   }
 
   @Override
-  protected void event(String event, String data, Sink sink) {
-    if ("[DONE]".equals(data.strip())) {
-      sink.done();
-      return;
-    }
-    JsonObject json;
-    try {
-      json = new JsonObject(data);
-    } catch (DecodeException e) {
-      sink.fail("sent an event that is not JSON");
-      return;
-    }
+  protected void event(String event, JsonObject json, Sink sink) {
     JsonObject error = json.getJsonObject("error");
     if (error != null) {
       sink.fail("sent an error: " + error.getString("message", error.encode()));

@@ -6,7 +6,6 @@ import dev.parley.config.ParleyConfig;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -22,7 +21,7 @@ final class RagServiceProvider extends HttpProvider {
   private final String url;
 
   RagServiceProvider(Vertx vertx, ParleyConfig.Assistant settings) {
-    super(vertx, "http", settings.breakerFailures(), settings.breakerResetMs());
+    super(vertx, "http", settings, null);
     this.url = settings.ragServiceUrl();
   }
 
@@ -50,18 +49,7 @@ final class RagServiceProvider extends HttpProvider {
   }
 
   @Override
-  protected void event(String event, String data, Sink sink) {
-    if ("[DONE]".equals(data.strip())) {
-      sink.done();
-      return;
-    }
-    JsonObject json;
-    try {
-      json = new JsonObject(data);
-    } catch (DecodeException e) {
-      sink.fail("sent an event that is not JSON");
-      return;
-    }
+  protected void event(String event, JsonObject json, Sink sink) {
     switch (json.getString("type", "")) {
       case "chunk" -> sink.text(json.getString("content"));
       case "completion" -> {

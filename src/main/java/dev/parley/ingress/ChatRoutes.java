@@ -140,9 +140,21 @@ final class ChatRoutes {
         .compose(allowed -> store.append(room, me.id(), ChatMessage.ROLE_USER, content, new JsonObject(), clientMsgId))
         .compose(appended -> {
           question = appended.message();
+          if (appended.duplicate()) {
+            // A retry of a question already asked: it is not asked again (its answer is in the conversation).
+            return Future.succeededFuture((String) null);
+          }
           return assistant.ask(room, me.id(), me.displayName(), question);
         })
-        .onSuccess(this::asked)
+        .onSuccess(id -> {
+          if (id == null) {
+            end();
+            Responses.json(ctx, 200, new JsonObject().put("conversationId", room).put("message", question.toJson())
+              .put("duplicate", true));
+          } else {
+            asked(id);
+          }
+        })
         .onFailure(failure -> {
           end();
           if (!response.headWritten()) {
@@ -153,6 +165,9 @@ final class ChatRoutes {
 
     private void asked(String id) {
       requestId = id;
+      if (ended) {
+        return;
+      }
       deadline = vertx.setTimer(answerTimeoutMs + GRACE_MS, t -> {
         deadline = -1;
         answerEvent(RoomEvents.error(room, requestId, ErrorCode.ASSISTANT_UNAVAILABLE, "the answer did not arrive"));
@@ -175,7 +190,11 @@ final class ChatRoutes {
 
     @Override
     public void deliver(String conversationId, RoomEvent event) {
-      if (ended || event.requestId == null) {
+      if (ended) {
+        return;
+      }
+      if (event.requestId == null) {
+        storedAnswer(event);
         return;
       }
       if (requestId == null) {
@@ -184,6 +203,23 @@ final class ChatRoutes {
       }
       if (requestId.equals(event.requestId)) {
         answerEvent(new JsonObject(event.json));
+      }
+    }
+
+    /**
+     * The stored answer, as a message event: the end of the answer even when its live events never reached this
+     * node (a new subscription is seen by other nodes a moment after it is made; the stored message is read back).
+     */
+    private void storedAnswer(RoomEvent event) {
+      if (requestId == null || !RoomEvents.MESSAGE.equals(event.type)) {
+        return;
+      }
+      JsonObject message = new JsonObject(event.json);
+      JsonObject metadata = message.getJsonObject(ChatMessage.METADATA, new JsonObject());
+      if (ChatMessage.ROLE_ASSISTANT.equals(message.getString(ChatMessage.ROLE))
+        && requestId.equals(metadata.getString(RoomEvents.REQUEST_ID))) {
+        message.remove(RoomEvents.TYPE);
+        answerEvent(RoomEvents.complete(room, requestId, ChatMessage.fromJson(message), metadata));
       }
     }
 

@@ -47,15 +47,23 @@ final class DocumentRoutes {
     this.uploads = config.dataDir().resolve("uploads");
   }
 
-  /** Mount before the API's own body handler: uploads get one of their own, with files and a larger limit. */
-  void mountBodyHandler(Router router) {
+  /**
+   * Mount before the API's own body handler: uploads get one of their own, with files and a larger limit, and
+   * only once the caller is authenticated, so nobody anonymous writes to the disk.
+   */
+  void mountBodyHandler(Router router, Authenticator authenticated) {
+    // Paused while the token is checked: the body handler resumes it, and no byte of the body is lost meanwhile.
+    router.post(BASE).handler(ctx -> {
+      ctx.request().pause();
+      ctx.next();
+    }).handler(authenticated);
     router.post(BASE).handler(BodyHandler.create(uploads.toString())
       .setBodyLimit(settings.maxDocumentBytes() + 64 * 1024)
       .setDeleteUploadedFilesOnEnd(true));
   }
 
   void mount(Router router, Authenticator authenticated) {
-    router.post(BASE).handler(authenticated).handler(this::upload);
+    router.post(BASE).handler(this::upload);
     router.get(BASE).handler(authenticated).handler(this::list);
     router.get(BASE + "/search").handler(authenticated).handler(this::search);
     router.get(BASE + "/:" + StoreApi.DOCUMENT_ID).handler(authenticated).handler(this::get);

@@ -99,7 +99,7 @@ public final class IngressVerticle extends VerticleBase {
     AssistantTrigger assistant = new AssistantTrigger(assistantClient);
     realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, assistant, node.slowConsumers);
     DocumentRoutes documents = new DocumentRoutes(vertx, store, config);
-    documents.mountBodyHandler(router);
+    documents.mountBodyHandler(router, authenticated);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     realtime.mount(router);
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);

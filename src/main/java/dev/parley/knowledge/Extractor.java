@@ -6,6 +6,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.io.MemoryUsageSetting;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.text.PDFTextStripper;
@@ -37,6 +38,7 @@ public final class Extractor {
   private static final int MAX_PAGES = 2_000;
   /** The most text one document may yield. */
   private static final int MAX_CHARS = 5_000_000;
+  private static final long PDF_MEMORY_BYTES = 32L * 1024 * 1024;
 
   /** What a file yields: its real type and its text, one unit (paragraph, or CSV record) per list entry. */
   public record Extracted(String contentType, List<String> units) {
@@ -61,16 +63,23 @@ public final class Extractor {
   }
 
   private static String pdfText(byte[] bytes) {
-    try (PDDocument pdf = Loader.loadPDF(bytes)) {
+    // Decoded streams beyond PDF_MEMORY_BYTES go to a temporary file, not the heap: a small file of compressed
+    // streams cannot exhaust the node's memory.
+    try (PDDocument pdf = Loader.loadPDF(bytes, "", null, null,
+      MemoryUsageSetting.setupMixed(PDF_MEMORY_BYTES).streamCache)) {
       if (pdf.getNumberOfPages() > MAX_PAGES) {
         throw new ParleyException(ErrorCode.TOO_LARGE, "a PDF may have at most " + MAX_PAGES + " pages");
       }
-      String text = new PDFTextStripper().getText(pdf);
-      return limited(text);
+      PDFTextStripper stripper = new PDFTextStripper();
+      stripper.setEndPage(MAX_PAGES);
+      return limited(stripper.getText(pdf));
     } catch (InvalidPasswordException e) {
       throw ParleyException.invalid("the PDF is encrypted; upload it without a password");
-    } catch (IOException e) {
-      throw ParleyException.invalid("the file looks like a PDF but cannot be read: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof ParleyException parley) {
+        throw parley;
+      }
+      throw ParleyException.invalid("the file looks like a PDF but cannot be read");
     }
   }
 
@@ -129,7 +138,8 @@ public final class Extractor {
         }
       }
     } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-      throw ParleyException.invalid("the CSV cannot be read: " + e.getMessage());
+      throw ParleyException.invalid("the CSV cannot be read: check its quotes and that the first line names the "
+        + "columns once each");
     }
     return units;
   }

@@ -97,8 +97,8 @@ public final class PresenceVerticle extends VerticleBase {
         case ANSWER_APPEND -> eval(Scripts.ANSWER_APPEND, required(body, CONVERSATION_ID), required(body, REQUEST_ID),
           Long.toString(body.getLong(OFFSET, 0L)), body.getString(CONTENT, ""), Long.toString(ANSWER_TTL_MS))
           .map(done -> new JsonObject());
-        case ANSWER_END -> eval(Scripts.ANSWER_END, required(body, CONVERSATION_ID), required(body, REQUEST_ID))
-          .map(done -> new JsonObject());
+        case ANSWER_END -> eval(Scripts.ANSWER_END, required(body, CONVERSATION_ID), required(body, REQUEST_ID),
+          Long.toString(ANSWER_TTL_MS)).map(done -> new JsonObject());
         case ANSWER_PROGRESS -> progress(required(body, CONVERSATION_ID));
         case CONTEXT_GET -> api.get(contextKey(body)).map(cached -> cached == null ? new JsonObject()
           : new JsonObject(cached.toString()));

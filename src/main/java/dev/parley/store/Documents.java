@@ -33,6 +33,7 @@ final class Documents {
   /** $1 the asker, $2 the conversation (nullable). */
   private static final String SEARCHABLE = "d.deleted_at IS NULL AND (d.global OR (d.conversation_id IS NULL AND "
     + "d.owner_id = $1) OR (d.conversation_id = $2 AND EXISTS (SELECT 1 FROM conversation_members m "
+    + "JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL "
     + "WHERE m.conversation_id = $2 AND m.user_id = $1)))";
   private static final String IS_ADMIN = "SELECT 'admin' = ANY(roles) AS admin FROM users WHERE id = $1";
   private static final String IS_MEMBER = "SELECT 1 FROM conversation_members m JOIN conversations c "

@@ -44,6 +44,8 @@ public final class StoreVerticle extends VerticleBase {
     + "DO UPDATE SET requests = usage.requests + 1, tokens = usage.tokens + EXCLUDED.tokens";
   private static final String USAGE_SELECT = "SELECT requests, tokens FROM usage WHERE user_id = $1 "
     + "AND day = (now() AT TIME ZONE 'UTC')::date";
+  /** The longest answer of the assistant (or a system message) the store keeps. */
+  static final int MAX_ANSWER_CHARS = 200_000;
   /** The most messages one {@code message.since} answers: bus messages stay a few MB at most. */
   private static final int MAX_SINCE = 500;
 
@@ -244,8 +246,11 @@ public final class StoreVerticle extends VerticleBase {
       throw ParleyException.invalid(SENDER_ID + " is required for a user message");
     }
     String content = Requests.required(request, CONTENT);
-    if (content.codePointCount(0, content.length()) > config.maxMessageChars()) {
-      throw new ParleyException(ErrorCode.TOO_LARGE, "content is longer than " + config.maxMessageChars() + " characters");
+    // People's messages have the configured limit; the assistant's answers (bounded by their own token limit) a
+    // hard one.
+    int limit = ChatMessage.ROLE_USER.equals(role) ? config.maxMessageChars() : MAX_ANSWER_CHARS;
+    if (content.codePointCount(0, content.length()) > limit) {
+      throw new ParleyException(ErrorCode.TOO_LARGE, "content is longer than " + limit + " characters");
     }
     return messages.append(conversation, sender == null ? null : Requests.actor(request, SENDER_ID), role, content,
         request.getJsonObject(METADATA, new JsonObject()), request.getString(CLIENT_MSG_ID))

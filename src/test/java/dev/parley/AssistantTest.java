@@ -133,6 +133,7 @@ class AssistantTest {
       assertEquals("greeting", complete.getJsonObject("metadata").getString("intent"));
       assertEquals("none", complete.getJsonObject("metadata").getString("model"));
       assertTrue(complete.getJsonObject("message").getString("content").startsWith("Hello"));
+      assertEquals(complete.getJsonObject("message").getString("content"), text(hello), "streamed like any answer");
 
       ws.say(id, "नमस्ते", "g-2");
       List<JsonObject> namaste = answer(ws);

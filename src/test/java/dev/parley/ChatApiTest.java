@@ -148,6 +148,12 @@ class ChatApiTest {
     }
     Reply limited = api.post("/api/chat", fay.token(), new JsonObject().put("message", "hello").put("conversationId", room));
     assertEquals(429, limited.status(), limited.text());
+    assertEquals(6, api.get("/api/conversations/" + room, fay.token()).json().getLong("lastSeq"),
+      "the refused question was not stored");
+    Reply noRoom = api.post("/api/chat", fay.token(), new JsonObject().put("message", "hello"));
+    assertEquals(429, noRoom.status());
+    assertEquals(1, api.get("/api/conversations", fay.token()).json().getJsonArray("items").size(),
+      "nor a conversation started for it");
     assertEquals("RATE_LIMIT", limited.errorCode());
     assertTrue(limited.json().getJsonObject("error").getLong("retryAfterMs") > 0);
     assertTrue(limited.headers().get("Retry-After") != null);

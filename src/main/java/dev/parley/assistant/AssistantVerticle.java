@@ -91,7 +91,9 @@ public final class AssistantVerticle extends VerticleBase {
       e.failTo(message);
       return;
     }
-    limits.checkRate(PresenceApi.KIND_ASSISTANT, question.userId())
+    Future<Void> admitted = body.getBoolean(ADMITTED, false) ? Future.succeededFuture()
+      : limits.checkRate(PresenceApi.KIND_ASSISTANT, question.userId());
+    admitted
       .compose(allowed -> store.usageToday(question.userId()))
       .compose(tokens -> tokens < config.assistant().dailyTokens() ? Future.succeededFuture()
         : Future.failedFuture(new ParleyException(ErrorCode.RATE_LIMIT,

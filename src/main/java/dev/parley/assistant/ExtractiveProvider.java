@@ -28,7 +28,9 @@ final class ExtractiveProvider implements Provider {
   private static final int SENTENCES_PER_PASSAGE = 2;
   private static final int WORDS_PER_PIECE = 4;
   private static final long PIECE_INTERVAL_MS = 10;
-  private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?।])\\s+");
+  /** Sentences, and lines: a CSV record or a heading is a unit of its own. */
+  private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?।])\\s+|\\s*\\n\\s*");
+  private static final Pattern HEADING = Pattern.compile("^#{1,6}\\s+");
 
   private final Vertx vertx;
 
@@ -97,7 +99,10 @@ final class ExtractiveProvider implements Provider {
 
   /** The sentences of a passage that share the most words with the question, in their own order. */
   private static String excerpt(String content, Set<String> terms) {
-    String[] sentences = SENTENCE_END.split(content.replace('\n', ' ').strip());
+    String[] sentences = SENTENCE_END.split(content.strip());
+    for (int i = 0; i < sentences.length; i++) {
+      sentences[i] = HEADING.matcher(sentences[i]).replaceFirst("");
+    }
     List<int[]> scored = new ArrayList<>();
     for (int i = 0; i < sentences.length; i++) {
       int score = 0;

@@ -7,7 +7,7 @@ package dev.parley.bus;
  * <table>
  *   <caption>actions</caption>
  *   <tr><th>action</th><th>request</th><th>reply</th></tr>
- *   <tr><td>assistant.ask</td><td>conversationId, userId, displayName, messageId, seq, content</td><td>{requestId} once the
+ *   <tr><td>assistant.ask</td><td>conversationId, userId, displayName, messageId, seq, content, admitted?</td><td>{requestId} once the
  *       request is accepted, or {error: {code, message, retryAfterMs}} when refused over the per-minute limit or
  *       the daily token quota (RATE_LIMIT); the answer then
  *       streams to the room as {@code status}, {@code chunk} and {@code complete} events</td></tr>
@@ -40,6 +40,8 @@ public final class AssistantApi {
   public static final String CONTENT = "content";
   public static final String REQUEST_ID = "requestId";
   public static final String PROVIDER = "provider";
+  /** The caller already counted this request against the assistant's rate limit (POST /api/chat does). */
+  public static final String ADMITTED = "admitted";
   public static final String QUESTION = "question";
   public static final String CONTEXT_TEXT = "context";
   public static final String SOURCE = "source";

@@ -18,9 +18,15 @@ public final class AssistantClient extends BusClient {
 
   /** Asks the assistant to answer a stored message; completes with the request id once it is accepted. */
   public Future<String> ask(String conversationId, String userId, String displayName, ChatMessage message) {
+    return ask(conversationId, userId, displayName, message, false);
+  }
+
+  /** @param admitted the caller already counted the request against the assistant's rate limit */
+  public Future<String> ask(String conversationId, String userId, String displayName, ChatMessage message,
+                            boolean admitted) {
     return request(ASK, new JsonObject().put(CONVERSATION_ID, conversationId).put(USER_ID, userId)
       .put(DISPLAY_NAME, displayName).put(MESSAGE_ID, message.id()).put(SEQ, message.seq())
-      .put(CONTENT, message.content()))
+      .put(CONTENT, message.content()).put(ADMITTED, admitted))
       .compose(reply -> {
         JsonObject error = reply.getJsonObject(ERROR);
         if (error == null) {

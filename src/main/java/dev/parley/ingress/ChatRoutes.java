@@ -51,9 +51,11 @@ final class ChatRoutes {
   private final int maxChars;
   private final int maxBytes;
   private final long answerTimeoutMs;
+  private final long dailyTokens;
 
   ChatRoutes(Vertx vertx, Context context, RoomHub hub, StoreClient store, PresenceClient presence,
-             AssistantClient assistant, int maxChars, int maxBytes, long answerTimeoutMs) {
+             AssistantClient assistant, int maxChars, int maxBytes, long answerTimeoutMs, long dailyTokens) {
+    this.dailyTokens = dailyTokens;
     this.vertx = vertx;
     this.context = context;
     this.hub = hub;
@@ -78,8 +80,17 @@ final class ChatRoutes {
     Object stream = body.getValue(STREAM);
     boolean streaming = alwaysStream || Boolean.TRUE.equals(stream) || "true".equals(stream);
     AuthenticatedUser me = Authenticator.user(ctx);
-    Future<String> room = conversationId != null ? store.conversation(me.id(), conversationId).map(c -> c.id())
-      : store.createConversation(me.id(), title(content), "always", true, new JsonObject()).map(c -> c.id());
+    // Every refusal comes before anything is stored: the limits of the message and of the answer, the quota.
+    Future<String> room = (conversationId != null ? store.conversation(me.id(), conversationId).<Void>mapEmpty()
+        : Future.<Void>succeededFuture())
+      .compose(member -> presence.checkRate(PresenceApi.KIND_MESSAGE, me.id()))
+      .compose(allowed -> presence.checkRate(PresenceApi.KIND_ASSISTANT, me.id()))
+      .compose(allowed -> store.usageToday(me.id()))
+      .compose(tokens -> tokens < dailyTokens ? Future.succeededFuture()
+        : Future.failedFuture(new ParleyException(ErrorCode.RATE_LIMIT, "today's assistant quota of " + dailyTokens
+          + " tokens is used up", 60_000L)))
+      .compose(admitted -> conversationId != null ? Future.succeededFuture(conversationId)
+        : store.createConversation(me.id(), title(content), "always", true, new JsonObject()).map(c -> c.id()));
     room.onComplete(found -> {
       if (found.failed()) {
         ctx.fail(found.cause());
@@ -136,15 +147,14 @@ final class ChatRoutes {
       response.closeHandler(v -> end());
       // Subscribed before the question is stored: not one event of the answer can be missed.
       hub.attach(room, this)
-        .compose(attached -> presence.checkRate(PresenceApi.KIND_MESSAGE, me.id()))
-        .compose(allowed -> store.append(room, me.id(), ChatMessage.ROLE_USER, content, new JsonObject(), clientMsgId))
+        .compose(attached -> store.append(room, me.id(), ChatMessage.ROLE_USER, content, new JsonObject(), clientMsgId))
         .compose(appended -> {
           question = appended.message();
           if (appended.duplicate()) {
             // A retry of a question already asked: it is not asked again (its answer is in the conversation).
             return Future.succeededFuture((String) null);
           }
-          return assistant.ask(room, me.id(), me.displayName(), question);
+          return assistant.ask(room, me.id(), me.displayName(), question, true);
         })
         .onSuccess(id -> {
           if (id == null) {

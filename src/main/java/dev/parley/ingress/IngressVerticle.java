@@ -11,6 +11,7 @@ import dev.parley.config.ParleyConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -18,6 +19,8 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CSPHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
 import java.net.UnknownHostException;
@@ -107,7 +110,14 @@ public final class IngressVerticle extends VerticleBase {
       .mount(router, authenticated);
     documents.mount(router, authenticated);
     new ChatRoutes(vertx, context, node.hub, store, presence, assistantClient, config.maxMessageChars(),
-      config.realtime().maxMessageBytes(), config.assistant().timeoutMs()).mount(router, authenticated);
+      config.realtime().maxMessageBytes(), config.assistant().timeoutMs(), config.assistant().dailyTokens())
+      .mount(router, authenticated);
+    // The web client: static files from the jar, with a policy that lets no script but its own run.
+    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(CSPHandler.create().addDirective("default-src", "'self'")
+      .addDirective("img-src", "'self' data:").addDirective("object-src", "'none'")
+      .addDirective("base-uri", "'none'").addDirective("frame-ancestors", "'none'"));
+    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD)
+      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300));
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::notFound);
     router.errorHandler(405, Failures::handle);

@@ -45,7 +45,7 @@ final class Documents {
   private static final String INSERT_CHUNK = "INSERT INTO document_chunks (document_id, ordinal, content) VALUES ($1, $2, $3)";
   private static final String BY_ID = "SELECT " + COLUMNS + " FROM documents d WHERE d.id = $2 AND " + READABLE;
   private static final String LIBRARY = "SELECT " + COLUMNS + " FROM documents d WHERE d.deleted_at IS NULL "
-    + "AND (d.owner_id = $1 OR d.global) ORDER BY d.created_at DESC, d.id LIMIT 500";
+    + "AND ((d.owner_id = $1 AND d.conversation_id IS NULL) OR d.global) ORDER BY d.created_at DESC, d.id LIMIT 500";
   private static final String OF_CONVERSATION = "SELECT " + COLUMNS + " FROM documents d WHERE d.deleted_at IS NULL "
     + "AND d.conversation_id = $2 AND " + READABLE + " ORDER BY d.created_at DESC, d.id LIMIT 500";
   private static final String DELETE = "UPDATE documents SET deleted_at = now() WHERE id = $1";

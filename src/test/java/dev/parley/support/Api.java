@@ -61,7 +61,8 @@ public final class Api implements AutoCloseable {
 
   /** Sends any bytes with extra headers. */
   public Reply raw(HttpMethod method, String path, String authorization, Buffer body, io.vertx.core.MultiMap headers) {
-    HttpRequest<Buffer> request = client.request(method, path).putHeaders(headers);
+    // No test waits forever for an answer: a hang is a failure with a stack trace.
+    HttpRequest<Buffer> request = client.request(method, path).putHeaders(headers).timeout(30_000);
     if (authorization != null) {
       request.putHeader("Authorization", authorization);
     }
@@ -84,7 +85,7 @@ public final class Api implements AutoCloseable {
     io.vertx.ext.web.multipart.MultipartForm form = io.vertx.ext.web.multipart.MultipartForm.create()
       .binaryFileUpload("file", filename, Buffer.buffer(content), "application/octet-stream");
     fields.forEach(form::attribute);
-    HttpRequest<Buffer> request = client.post(path);
+    HttpRequest<Buffer> request = client.post(path).timeout(30_000);
     if (token != null) {
       request.putHeader("Authorization", "Bearer " + token);
     }

@@ -4,7 +4,6 @@ import dev.parley.config.Ports;
 import dev.parley.support.Api;
 import dev.parley.support.Api.Session;
 import dev.parley.support.NodeProcess;
-import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
 import dev.parley.support.Ws;
 import io.vertx.core.json.JsonArray;
@@ -68,18 +67,7 @@ class RealtimeClusterIT {
   }
 
   private static Map<String, String> env(String name, int port, int clusterPort) {
-    Map<String, String> env = new HashMap<>();
-    env.put("NODE_NAME", name);
-    env.put("PORT", Integer.toString(port));
-    env.put("HOST", "127.0.0.1");
-    env.put("DATA_DIR", TestServices.tempDir(name).toString());
-    env.put("DATABASE_URL", database);
-    env.put("REDIS_URL", TestServices.redisUrl());
-    env.put("JWT_SECRET", Nodes.SECRET);
-    env.put("BCRYPT_COST", "4");
-    env.put("CLUSTER", "true");
-    env.put("CLUSTER_PORT", Integer.toString(clusterPort));
-    env.put("CLUSTER_MEMBERS", seeds);
+    Map<String, String> env = NodeProcess.clusterEnv(name, port, clusterPort, seeds, database);
     env.put("PRESENCE_TTL_MS", Long.toString(PRESENCE_TTL_MS));
     env.put("RATE_LIMIT_MESSAGES_PER_MIN", Integer.toString(MESSAGES_PER_MINUTE));
     env.put("SHUTDOWN_GRACE_MS", "5000");

@@ -5,7 +5,6 @@ import dev.parley.support.Api;
 import dev.parley.support.Api.Session;
 import dev.parley.support.Browser;
 import dev.parley.support.NodeProcess;
-import dev.parley.support.Nodes;
 import dev.parley.support.RoundRobinProxy;
 import dev.parley.support.TestServices;
 import io.vertx.core.json.JsonObject;
@@ -72,20 +71,7 @@ class WebClientIT {
   }
 
   private static Map<String, String> env(String name, int port, int clusterPort, String seeds) {
-    Map<String, String> env = new HashMap<>();
-    env.put("NODE_NAME", name);
-    env.put("PORT", Integer.toString(port));
-    env.put("HOST", "127.0.0.1");
-    env.put("DATA_DIR", TestServices.tempDir(name).toString());
-    env.put("DATABASE_URL", database);
-    env.put("REDIS_URL", TestServices.redisUrl());
-    env.put("JWT_SECRET", Nodes.SECRET);
-    env.put("BCRYPT_COST", "4");
-    env.put("CLUSTER", "true");
-    env.put("CLUSTER_PORT", Integer.toString(clusterPort));
-    env.put("CLUSTER_MEMBERS", seeds);
-    env.put("PRESENCE_TTL_MS", "3000");
-    return env;
+    return NodeProcess.clusterEnv(name, port, clusterPort, seeds, database);
   }
 
   /** Each test's browsers close with it: a page left open keeps a socket (and a proxied connection). */

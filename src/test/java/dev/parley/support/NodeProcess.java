@@ -42,6 +42,27 @@ public final class NodeProcess implements AutoCloseable {
     return node;
   }
 
+  /**
+   * The environment of a cluster member on the test run's PostgreSQL and Redis: its name, HTTP and Hazelcast
+   * ports, the seeds, the shared JWT key, a fast bcrypt, and a presence TTL of 3 s. Callers add or change keys.
+   */
+  public static Map<String, String> clusterEnv(String name, int port, int clusterPort, String seeds, String database) {
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("NODE_NAME", name);
+    env.put("PORT", Integer.toString(port));
+    env.put("HOST", "127.0.0.1");
+    env.put("DATA_DIR", TestServices.tempDir(name).toString());
+    env.put("DATABASE_URL", database);
+    env.put("REDIS_URL", TestServices.redisUrl());
+    env.put("JWT_SECRET", Nodes.SECRET);
+    env.put("BCRYPT_COST", "4");
+    env.put("CLUSTER", "true");
+    env.put("CLUSTER_PORT", Integer.toString(clusterPort));
+    env.put("CLUSTER_MEMBERS", seeds);
+    env.put("PRESENCE_TTL_MS", "3000");
+    return env;
+  }
+
   public Process process() {
     return process;
   }

@@ -4,6 +4,8 @@
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'parley.token';
 const OUTBOX_KEY = 'parley.outbox';
+const MAX_MESSAGE_BYTES = 16384;   // the server's default MAX_MESSAGE_BYTES: longer is refused before it is queued
+const STABLE_MS = 5000;            // a connection that lasts this long resets the backoff
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
@@ -11,7 +13,7 @@ const state = {
   node: null,
   rooms: new Map(),        // id -> room (see room())
   current: null,           // id of the room on screen
-  outbox: JSON.parse(sessionStorage.getItem(OUTBOX_KEY) || '[]'), // [{clientMsgId, conversationId, content}]
+  outbox: JSON.parse(sessionStorage.getItem(OUTBOX_KEY) || '[]'), // [{clientMsgId, conversationId, content, userId}]
   chunks: 0,               // pieces of answers shown as they were written
 };
 window.parley = state;     // for the curious, and for the browser tests
@@ -57,14 +59,21 @@ async function loadConversations() {
     r.activity = c.lastMessageAt || c.createdAt || '';
   }
   renderConversations();
+  for (const p of state.outbox) state.rooms.get(p.conversationId)?.pending.set(p.clientMsgId, p);
   for (const r of state.rooms.values()) join(r);
 }
 
 async function refreshConversations() {
   const page = await api('/api/conversations?limit=200').catch(() => null);
-  if (!page) return;
+  if (!page || !state.me) return;
+  const listed = new Set(page.items.map((c) => c.id));
+  for (const id of [...state.rooms.keys()]) {
+    if (!listed.has(id)) state.rooms.delete(id);
+  }
   for (const c of page.items) {
-    if (!state.rooms.has(c.id)) {
+    if (state.rooms.has(c.id)) {
+      state.rooms.get(c.id).title = c.title;
+    } else {
       const r = room(c.id);
       r.title = c.title;
       r.lastRead = c.myLastReadSeq;
@@ -114,7 +123,19 @@ async function openRoom(id) {
   $('app').classList.add('in-room');
   $('room-title').textContent = r.title;
   $('messages').replaceChildren();
-  if (!r.loaded) await loadLatest(r);
+  if (!r.loaded) {
+    try {
+      await loadLatest(r);
+    } catch (error) {
+      if (error.status === 404) {
+        state.rooms.delete(id);
+        closeRoom();
+        renderConversations();
+        return;
+      }
+      throw error;
+    }
+  }
   for (const m of [...r.messages.values()].sort((a, b) => a.seq - b.seq)) renderMessage(r, m);
   for (const p of r.pending.values()) renderPending(r, p);
   for (const a of r.answers.values()) renderAnswer(r, a);
@@ -153,9 +174,11 @@ function remember(r, m) {
 }
 
 function markRead(r) {
-  if (r.id !== state.current || document.hidden || r.lastSeq <= r.lastRead) return;
-  r.lastRead = r.lastSeq;
-  send({ type: 'read', conversationId: r.id, seq: r.lastSeq });
+  if (r.id !== state.current || document.hidden || r.lastSeq <= (r.readSent || 0)) return;
+  if (send({ type: 'read', conversationId: r.id, seq: r.lastSeq })) {
+    r.readSent = r.lastSeq;
+    r.lastRead = Math.max(r.lastRead, r.lastSeq);
+  }
 }
 
 // ---------------------------------------------------------------- rendering
@@ -239,24 +262,30 @@ function renderPending(r, p) {
 
 function renderAnswer(r, a) {
   if (r.id !== state.current) return;
+  const list = $('messages');
+  const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   let li = document.querySelector(`#messages li[data-request-id="${CSS.escape(a.requestId)}"]`);
   if (!li) {
     li = document.createElement('li');
     li.className = 'message assistant streaming';
     li.dataset.requestId = a.requestId;
-    $('messages').append(li);
+    const who = Object.assign(document.createElement('div'), { className: 'who' });
+    who.append(Object.assign(document.createElement('span'), { textContent: 'Assistant' }),
+      Object.assign(document.createElement('span'), { className: 'step' }));
+    li.append(who, Object.assign(document.createElement('div'), { className: 'text' }),
+      button('Stop', () => send({ type: 'stop', conversationId: r.id, requestId: a.requestId })));
+    list.append(li);
   }
-  const who = Object.assign(document.createElement('div'), { className: 'who' });
-  who.append(Object.assign(document.createElement('span'), { textContent: 'Assistant' }),
-    Object.assign(document.createElement('span'), { className: 'step', textContent: a.error ? '' : a.step || '' }));
-  const text = Object.assign(document.createElement('div'), { className: 'text', textContent: a.text });
-  li.replaceChildren(who, text);
-  if (a.error) {
+  li.querySelector('.step').textContent = a.error ? '' : a.step || '';
+  li.querySelector('.text').textContent = a.text;
+  if (a.error && !li.querySelector('.note.failed')) {
+    li.querySelector('button')?.remove();
+    li.classList.remove('streaming');
     note(li, 'failed', a.error);
-  } else {
-    li.append(button('Stop', () => send({ type: 'stop', conversationId: r.id, requestId: a.requestId })));
+    // A failed answer is an ordinary item now: later messages go below it, and it is not drawn again.
+    r.answers.delete(a.requestId);
   }
-  scrollToEnd();
+  if (atEnd) scrollToEnd();
 }
 
 function renderPresence(r) {
@@ -282,6 +311,9 @@ function scrollToEnd() {
 let socket = null;
 let attempt = 0;
 let reconnectTimer = null;
+let stableTimer = null;
+const timers = new Set();       // retries and the like, all cleared on logout
+const acked = new Set();        // clientMsgIds the server acknowledged
 
 function connect() {
   clearTimeout(reconnectTimer);
@@ -296,6 +328,13 @@ function connect() {
     if (socket !== ws) return;
     socket = null;
     for (const r of state.rooms.values()) r.joined = false;
+    clearTimeout(stableTimer);
+    if (event.code === 1009) {
+      // Too big for the server: whatever in the outbox is that large can never be sent.
+      state.outbox = state.outbox.filter((p) => new TextEncoder().encode(p.content).length <= MAX_MESSAGE_BYTES);
+      saveOutbox();
+    }
+    if (!state.token) return;
     if (event.code === 1008 || event.code === 4001) {
       logout(event.code === 4001 ? 'Your session expired: log in again.' : 'Please log in.');
       return;
@@ -341,17 +380,32 @@ function saveOutbox() {
 }
 
 function receive(frame) {
-  const r = frame.conversationId ? room(frame.conversationId) : null;
+  // Only rooms this client knows: a frame about any other (a room one was removed from) creates nothing.
+  const r = frame.conversationId ? state.rooms.get(frame.conversationId) : null;
+  if (frame.conversationId && !r && frame.type !== 'error') return;
   switch (frame.type) {
     case 'connection':
-      attempt = 0;
+      clearTimeout(stableTimer);
+      stableTimer = setTimeout(() => { attempt = 0; }, STABLE_MS);
       state.node = frame.node;
       setConnection('online', 'connected');
       for (const each of state.rooms.values()) join(each);
       flushOutbox();
+      if (state.current) {
+        const open = state.rooms.get(state.current);
+        if (open) open.readSent = 0;
+        if (open) markRead(open);
+      }
       break;
     case 'joined':
       r.known = frame.lastSeq;
+      for (const a of r.answers.values()) {
+        // The server sends the text so far of answers still being written; the others ended meanwhile.
+        if (!a.error) r.answers.delete(a.requestId);
+      }
+      document.querySelectorAll(`#messages li.streaming`).forEach((li) => {
+        if (!r.answers.has(li.dataset.requestId)) li.remove();
+      });
       r.presence = new Map(frame.presence.map((u) => [u.id, u]));
       renderPresence(r);
       renderConversations();
@@ -379,16 +433,30 @@ function receive(frame) {
     }
     case 'ack': {
       const index = state.outbox.findIndex((p) => p.clientMsgId === frame.clientMsgId);
+      const sent = index >= 0 ? state.outbox[index] : r.pending.get(frame.clientMsgId);
       if (index >= 0) {
         state.outbox.splice(index, 1);
         saveOutbox();
+      }
+      r.pending.delete(frame.clientMsgId);
+      acked.add(frame.clientMsgId);
+      // Stored: shown as stored now, whether or not its message event reaches this socket.
+      if (sent && !r.messages.has(frame.seq)) {
+        const message = { type: 'message', conversationId: r.id, id: frame.id, seq: frame.seq, role: 'user',
+          sender: { id: state.me.id, displayName: state.me.displayName }, content: sent.content, metadata: {},
+          clientMsgId: frame.clientMsgId, createdAt: frame.createdAt, editedAt: null, deleted: false };
+        remember(r, message);
+        renderMessage(r, message);
       }
       break;
     }
     case 'edited':
     case 'deleted':
-      remember(r, frame);
-      renderMessage(r, frame);
+      // Only a message this client holds changes; an edit of an older one waits for its page to load.
+      if (r.messages.has(frame.seq)) {
+        r.messages.set(frame.seq, frame);
+        renderMessage(r, frame);
+      }
       break;
     case 'typing':
       if (frame.user.id === state.me.id) break;
@@ -433,11 +501,23 @@ function receive(frame) {
         a.error = 'The assistant could not answer: ' + frame.message;
         r.answers.set(frame.requestId, a);
         renderAnswer(r, a);
+      } else if (frame.clientMsgId && acked.has(frame.clientMsgId) && r) {
+        const a = { requestId: 'refused-' + frame.clientMsgId, text: '', error: 'The assistant will not answer: '
+          + frame.message };
+        r.answers.set(a.requestId, a);
+        renderAnswer(r, a);
       } else if (frame.clientMsgId) {
         failPending(frame);
+      } else if (frame.conversationId && frame.code === 'NOT_FOUND') {
+        state.rooms.delete(frame.conversationId);
+        if (state.current === frame.conversationId) closeRoom();
+        renderConversations();
       } else {
         console.warn('parley:', frame.code, frame.message);
       }
+      break;
+    case 'resumed':
+      if (frame.truncated) fillGap(r, frame.toSeq, r.known);
       break;
     case 'left':
       state.rooms.delete(frame.conversationId);
@@ -458,12 +538,32 @@ function failPending(frame) {
   if (index >= 0 && !retryable) {
     state.outbox.splice(index, 1);
     saveOutbox();
+    state.rooms.get(frame.conversationId)?.pending.delete(frame.clientMsgId);
   }
   const li = document.querySelector(`#messages li[data-client-msg-id="${CSS.escape(frame.clientMsgId)}"]`);
   if (li) {
     li.querySelector('.who').textContent = retryable ? `not sent yet: ${frame.message}` : `not sent: ${frame.message}`;
   }
-  if (retryable) setTimeout(flushOutbox, frame.retryAfterMs || 2000);
+  if (retryable && index >= 0) {
+    const entry = state.outbox[index];
+    clearTimeout(entry.retry);
+    entry.retry = setTimeout(() => send({ type: 'message', conversationId: entry.conversationId,
+      content: entry.content, clientMsgId: entry.clientMsgId }), frame.retryAfterMs || 2000);
+    timers.add(entry.retry);
+  }
+}
+
+/** A resume cut short: the messages between what was replayed and where the room was, over REST. */
+async function fillGap(r, from, to) {
+  let after = from;
+  while (after < to) {
+    const page = await api(`/api/conversations/${r.id}/messages?after=${after}&limit=200`).catch(() => null);
+    if (!page || page.messages.length === 0) return;
+    for (const m of page.messages) {
+      if (remember(r, m)) renderMessage(r, m);
+    }
+    after = page.messages[page.messages.length - 1].seq;
+  }
 }
 
 // ---------------------------------------------------------------- actions
@@ -478,7 +578,12 @@ function sendMessage() {
   if (!content.trim() || !state.current) return;
   input.value = '';
   const r = room(state.current);
-  const pending = { clientMsgId: newClientMsgId(), conversationId: r.id, content };
+  if (new TextEncoder().encode(content).length > MAX_MESSAGE_BYTES) {
+    alert(`A message may be at most ${MAX_MESSAGE_BYTES} bytes.`);
+    input.value = content;
+    return;
+  }
+  const pending = { clientMsgId: newClientMsgId(), conversationId: r.id, content, userId: state.me.id };
   r.pending.set(pending.clientMsgId, pending);
   state.outbox.push(pending);
   saveOutbox();
@@ -563,7 +668,18 @@ async function signIn(action) {
 
 function logout(reason) {
   state.token = null;
+  state.me = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  clearTimeout(reconnectTimer);
+  clearTimeout(stableTimer);
+  timers.forEach(clearTimeout);
+  timers.clear();
+  stopTyping();
+  if (reason === '') {
+    // Signing out on purpose: what was not sent is not sent later under someone else's name.
+    state.outbox = [];
+    saveOutbox();
+  }
   const ws = socket;
   socket = null;
   ws?.close();
@@ -588,6 +704,8 @@ async function start() {
   $('app').hidden = false;
   $('logout').hidden = false;
   $('me').textContent = state.me.displayName;
+  state.outbox = state.outbox.filter((p) => p.userId === state.me.id);
+  saveOutbox();
   connect();
   await loadConversations();
   const first = state.rooms.keys().next();

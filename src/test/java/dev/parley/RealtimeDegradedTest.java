@@ -2,6 +2,7 @@ package dev.parley;
 
 import dev.parley.config.EmbeddedRedisServer;
 import dev.parley.support.Api;
+import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
 import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
@@ -25,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** When things go wrong around a socket: Redis gone, a peer gone silent. Each test has a node of its own. */
 @Timeout(60)
@@ -145,6 +147,10 @@ class RealtimeDegradedTest {
         != 503) {
         assertFalse(ws.isClosed(), "closed before its message was answered");
       }
+      // Readiness says so before any socket closes, so a load balancer sends new clients elsewhere.
+      Reply ready = api.get("/ready", null);
+      assertEquals(503, ready.status(), ready.text());
+      assertTrue(ready.text().contains("draining"), ready.text());
       assertFalse(ws.isClosed());
       sql.rollback();
       JsonObject ack = ws.await("ack");

@@ -52,6 +52,8 @@ public final class IngressVerticle extends VerticleBase {
   public static final class Node {
     final RoomHub hub;
     final AtomicLong slowConsumers = new AtomicLong();
+    /** Set when the node starts its graceful stop: readiness fails from then on. */
+    final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Node(io.vertx.core.Vertx vertx, ParleyConfig config) {
       this.hub = new RoomHub(vertx, new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs()));
@@ -154,6 +156,7 @@ public final class IngressVerticle extends VerticleBase {
     if (server == null) {
       return Future.succeededFuture();
     }
+    node.draining.set(true);
     return realtime.shutdown(config.shutdownGraceMs())
       .eventually(() -> server.shutdown(config.shutdownGraceMs(), TimeUnit.MILLISECONDS));
   }
@@ -164,9 +167,15 @@ public final class IngressVerticle extends VerticleBase {
     return HealthCheckHandler.createWithHealthChecks(checks);
   }
 
-  /** Ready when PostgreSQL and Redis answer through their services and, when clustered, the cluster is live. */
+  /**
+   * Ready when the node is not draining, PostgreSQL and Redis answer through their services and, when clustered,
+   * the cluster is live. Draining (SIGTERM) turns it 503 first, before any socket is closed, so a load balancer
+   * stops sending new clients here while the old ones finish.
+   */
   private HealthCheckHandler readiness(StoreClient store, BusClient presence) {
     HealthChecks checks = HealthChecks.create(vertx)
+      .register("draining", promise -> promise.complete(node.draining.get()
+        ? Status.KO(new JsonObject().put("reason", "the node is shutting down")) : Status.OK()))
       .register("postgresql", CHECK_TIMEOUT_MS, promise -> complete(promise, store.ping()))
       .register("redis", CHECK_TIMEOUT_MS, promise -> complete(promise, presence.ping()));
     if (clusterUsable != null) {

@@ -10,6 +10,9 @@ import dev.parley.config.EmbeddedPostgresServer;
 import dev.parley.config.EmbeddedRedisServer;
 import dev.parley.config.ParleyConfig;
 import dev.parley.ingress.IngressVerticle;
+import dev.parley.metrics.Meters;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import dev.parley.presence.PresenceVerticle;
 import dev.parley.store.StoreVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -227,23 +230,27 @@ public final class Parley {
 
   private static Future<Parley> launch(Prepared prepared, List<AutoCloseable> embedded, Thread hook) {
     ParleyConfig config = prepared.config();
-    VertxOptions options = new VertxOptions();
+    Meters meters = new Meters();
+    VertxOptions options = new VertxOptions()
+      .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     Future<Vertx> started;
     BooleanSupplier clusterUsable = null;
     if (config.cluster().enabled()) {
       HazelcastClusterManager manager = new HazelcastClusterManager(ClusterSetup.hazelcast(config.cluster()));
       options.getEventBusOptions().setHost(config.cluster().host()).setPort(config.cluster().eventBusPort());
-      started = Vertx.builder().with(options).withClusterManager(manager).buildClustered();
+      started = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(meters.registry()))
+        .withClusterManager(manager).buildClustered();
       clusterUsable = manager::isActive;
     } else {
-      started = Future.succeededFuture(Vertx.builder().with(options).build());
+      started = Future.succeededFuture(Vertx.builder().with(options)
+        .withMetrics(new MicrometerMetricsFactory(meters.registry())).build());
     }
     BooleanSupplier cluster = clusterUsable;
     AtomicInteger httpPort = new AtomicInteger();
     return started.compose(vertx -> {
-      IngressVerticle.Node realtime = config.hasRole(ParleyConfig.ROLE_INGRESS) ? new IngressVerticle.Node(vertx, config)
-        : null;
-      return deploy(vertx, prepared, cluster, httpPort, realtime)
+      IngressVerticle.Node realtime = config.hasRole(ParleyConfig.ROLE_INGRESS)
+        ? new IngressVerticle.Node(vertx, config, meters) : null;
+      return deploy(vertx, prepared, cluster, httpPort, realtime, meters)
       .map(ingress -> {
         Parley node = new Parley(vertx, config, embedded, ingress, hook, httpPort, realtime);
         LOG.info("Parley node {} listening on http://{}:{} (roles {}; {}; {}; {})", config.nodeName(),
@@ -258,18 +265,18 @@ public final class Parley {
 
   /** Deploys the verticles of the node's roles in dependency order; returns the ingress deployments. */
   private static Future<List<String>> deploy(Vertx vertx, Prepared prepared, BooleanSupplier clusterUsable,
-                                             AtomicInteger httpPort, IngressVerticle.Node node) {
+                                             AtomicInteger httpPort, IngressVerticle.Node node, Meters meters) {
     ParleyConfig config = prepared.config();
     List<String> ingress = new ArrayList<>();
     Future<?> chain = Future.succeededFuture();
     if (config.hasRole(ParleyConfig.ROLE_STORE)) {
-      chain = chain.compose(v -> vertx.deployVerticle(new StoreVerticle(config)));
+      chain = chain.compose(v -> vertx.deployVerticle(new StoreVerticle(config, meters)));
     }
     if (config.hasRole(ParleyConfig.ROLE_PRESENCE)) {
-      chain = chain.compose(v -> vertx.deployVerticle(new PresenceVerticle(config)));
+      chain = chain.compose(v -> vertx.deployVerticle(new PresenceVerticle(config, meters)));
     }
     if (config.hasRole(ParleyConfig.ROLE_ASSISTANT)) {
-      chain = chain.compose(v -> vertx.deployVerticle(new AssistantVerticle(config)));
+      chain = chain.compose(v -> vertx.deployVerticle(new AssistantVerticle(config, meters)));
     }
     if (config.hasRole(ParleyConfig.ROLE_INGRESS)) {
       chain = chain.compose(v -> vertx.deployVerticle(

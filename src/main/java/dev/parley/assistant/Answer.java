@@ -53,6 +53,8 @@ final class Answer {
   private final StoreClient store;
   private final PresenceClient progress;
   private final Provider provider;
+  private final dev.parley.metrics.Meters meters;
+  private final long started = System.nanoTime();
   private final long timeoutMs;
   private final long contextTimeoutMs;
   private final boolean fallback;
@@ -68,8 +70,9 @@ final class Answer {
   private long timer = -1;
 
   /** @param progress keeps the text so far in Redis, for members who join mid-answer */
-  Answer(Vertx vertx, Question question, StoreClient store, PresenceClient progress, Provider provider, long timeoutMs,
-         long contextTimeoutMs, boolean fallback, Runnable finished) {
+  Answer(Vertx vertx, Question question, StoreClient store, PresenceClient progress, Provider provider,
+         dev.parley.metrics.Meters meters, long timeoutMs, long contextTimeoutMs, boolean fallback, Runnable finished) {
+    this.meters = meters;
     this.contextTimeoutMs = contextTimeoutMs;
     this.vertx = vertx;
     this.question = question;
@@ -235,6 +238,8 @@ final class Answer {
       return;
     }
     end();
+    meters.answer(provider.name(), completion.model(), fromFallback ? "fallback" : stopped ? "stopped" : "answered",
+      System.nanoTime() - started, completion.inputTokens(), completion.outputTokens());
     String answer = stopped ? text.toString() : completion.text();
     JsonObject metadata = metadata(completion, fromFallback);
     store.append(question.conversationId(), null, ChatMessage.ROLE_ASSISTANT, answer, metadata,
@@ -268,6 +273,7 @@ final class Answer {
       return;
     }
     end();
+    meters.answer(provider.name(), provider.name(), "failed", System.nanoTime() - started, 0, 0);
     ParleyException parley = failure instanceof ParleyException known && known.code() != ErrorCode.INTERNAL ? known
       : new ParleyException(ErrorCode.ASSISTANT_UNAVAILABLE, "the assistant is unavailable; try again shortly");
     publishError(parley.code() == ErrorCode.UNAVAILABLE

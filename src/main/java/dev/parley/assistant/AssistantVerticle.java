@@ -7,6 +7,7 @@ import dev.parley.bus.PresenceApi;
 import dev.parley.bus.PresenceClient;
 import dev.parley.bus.StoreClient;
 import dev.parley.config.ParleyConfig;
+import dev.parley.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -31,6 +32,7 @@ import static dev.parley.bus.AssistantApi.*;
 public final class AssistantVerticle extends VerticleBase {
 
   private final ParleyConfig config;
+  private final Meters meters;
   private final Map<String, Answer> answers = new HashMap<>();
   private MessageConsumer<JsonObject> requests;
   private MessageConsumer<JsonObject> control;
@@ -38,8 +40,9 @@ public final class AssistantVerticle extends VerticleBase {
   private PresenceClient limits;
   private Provider provider;
 
-  public AssistantVerticle(ParleyConfig config) {
+  public AssistantVerticle(ParleyConfig config, Meters meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   @Override
@@ -50,6 +53,13 @@ public final class AssistantVerticle extends VerticleBase {
       case "http" -> new RagServiceProvider(vertx, config.assistant());
       default -> new ExtractiveProvider(vertx);
     };
+    if (provider instanceof HttpProvider remote) {
+      meters.breaker(remote.name(), () -> switch (remote.breakerState()) {
+        case "open" -> 2;
+        case "half_open" -> 1;
+        default -> 0;
+      });
+    }
     store = new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs());
     limits = new PresenceClient(vertx, config.hasRole(ParleyConfig.ROLE_PRESENCE), config.busTimeoutMs(),
       config.realtime().rateLimitFailOpen());
@@ -100,7 +110,7 @@ public final class AssistantVerticle extends VerticleBase {
           "today's assistant quota of " + config.assistant().dailyTokens() + " tokens is used up", untilTomorrow())))
       .onSuccess(accepted -> {
         message.reply(new JsonObject().put(REQUEST_ID, question.requestId()));
-        Answer answer = new Answer(vertx, question, store, limits, provider, config.assistant().timeoutMs(),
+        Answer answer = new Answer(vertx, question, store, limits, provider, meters, config.assistant().timeoutMs(),
           config.assistant().contextTimeoutMs(), config.assistant().fallback(), () -> answers.remove(question.requestId()));
         answers.put(question.requestId(), answer);
         answer.run();

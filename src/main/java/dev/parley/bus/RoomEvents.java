@@ -40,6 +40,8 @@ public final class RoomEvents {
   public static final String SEQ_HEADER = "seq";
   /** The assistant request an event belongs to, on {@code status}, {@code chunk}, {@code complete}, {@code error}. */
   public static final String REQUEST_HEADER = "requestId";
+  /** When the event was published (epoch ms, the publisher's clock): for the fan-out latency metric. */
+  public static final String TIME_HEADER = "ts";
 
   public static final String MESSAGE = "message";
   public static final String EDITED = "edited";
@@ -135,7 +137,8 @@ public final class RoomEvents {
 
   /** Publishes a frame to its room: encoded once here, with its type (and seq, for messages) in headers. */
   public static void publish(EventBus bus, String conversationId, JsonObject frame) {
-    DeliveryOptions options = new DeliveryOptions().addHeader(TYPE_HEADER, frame.getString(TYPE));
+    DeliveryOptions options = new DeliveryOptions().addHeader(TYPE_HEADER, frame.getString(TYPE))
+      .addHeader(TIME_HEADER, Long.toString(System.currentTimeMillis()));
     Long seq = MESSAGE.equals(frame.getString(TYPE)) ? frame.getLong(SEQ) : null;
     if (seq != null) {
       options.addHeader(SEQ_HEADER, Long.toString(seq));

@@ -213,6 +213,7 @@ final class ChatSocket extends Session {
     String content = Inputs.content(frame, Frames.CONTENT, realtime.maxMessageChars(),
       realtime.config().maxMessageBytes());
     JsonObject metadata = Inputs.metadata(frame, Frames.METADATA);
+    realtime.meters().received.increment();
     inFlight++;
     Future<StoreClient.Appended> appended = realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id())
       .compose(allowed -> realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,

@@ -30,11 +30,13 @@ final class ConversationRoutes {
   private final StoreClient store;
   private final PresenceClient presence;
   private final AssistantTrigger assistant;
+  private final dev.parley.metrics.Meters meters;
   private final int maxMessageChars;
   private final int maxMessageBytes;
 
-  ConversationRoutes(StoreClient store, PresenceClient presence, AssistantTrigger assistant, int maxMessageChars,
-                     int maxMessageBytes) {
+  ConversationRoutes(StoreClient store, PresenceClient presence, AssistantTrigger assistant,
+                     dev.parley.metrics.Meters meters, int maxMessageChars, int maxMessageBytes) {
+    this.meters = meters;
     this.store = store;
     this.presence = presence;
     this.assistant = assistant;
@@ -159,6 +161,7 @@ final class ConversationRoutes {
     String content = Inputs.content(body, CONTENT, maxMessageChars, maxMessageBytes);
     String clientMsgId = Inputs.string(body, CLIENT_MSG_ID, false, MAX_CLIENT_MSG_ID);
     JsonObject metadata = Inputs.metadata(body, METADATA);
+    meters.received.increment();
     Future<StoreClient.Appended> appended = presence.checkRate(PresenceApi.KIND_MESSAGE, me(ctx))
       .compose(allowed -> store.append(conversationId(ctx), me(ctx), ChatMessage.ROLE_USER, content,
         metadata == null ? new JsonObject() : metadata, clientMsgId));

@@ -8,6 +8,8 @@ import dev.parley.bus.PresenceClient;
 import dev.parley.bus.StoreClient;
 import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
+import dev.parley.metrics.Meters;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -51,12 +53,15 @@ public final class IngressVerticle extends VerticleBase {
    */
   public static final class Node {
     final RoomHub hub;
+    final Meters meters;
     final AtomicLong slowConsumers = new AtomicLong();
     /** Set when the node starts its graceful stop: readiness fails from then on. */
     final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
 
-    public Node(io.vertx.core.Vertx vertx, ParleyConfig config) {
-      this.hub = new RoomHub(vertx, new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs()));
+    public Node(io.vertx.core.Vertx vertx, ParleyConfig config, Meters meters) {
+      this.meters = meters;
+      this.hub = new RoomHub(vertx, new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs()),
+        meters.rooms);
     }
 
     /** How many rooms have local subscribers on this node. */
@@ -97,18 +102,21 @@ public final class IngressVerticle extends VerticleBase {
     router.route().handler(AccessLog::handle);
     router.get("/health").handler(liveness());
     router.get("/ready").handler(readiness(store, presence));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(node.meters.prometheus()));
     if (!config.http().corsOrigins().isEmpty()) {
       router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
     AssistantClient assistantClient = new AssistantClient(vertx, timeout);
     AssistantTrigger assistant = new AssistantTrigger(assistantClient);
-    realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, assistant, node.slowConsumers);
+    realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, assistant, node.slowConsumers,
+      node.meters);
     DocumentRoutes documents = new DocumentRoutes(vertx, store, config);
     documents.mountBodyHandler(router, authenticated);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     realtime.mount(router);
     new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
-    new ConversationRoutes(store, presence, assistant, config.maxMessageChars(), config.realtime().maxMessageBytes())
+    new ConversationRoutes(store, presence, assistant, node.meters, config.maxMessageChars(),
+      config.realtime().maxMessageBytes())
       .mount(router, authenticated);
     documents.mount(router, authenticated);
     new ChatRoutes(vertx, context, node.hub, store, presence, assistantClient, config.maxMessageChars(),

@@ -51,13 +51,15 @@ final class Realtime {
   private final Tokens tokens;
   private final AssistantTrigger assistant;
   private final AtomicLong slowConsumers;
+  private final dev.parley.metrics.Meters meters;
   private final Set<Session> sessions = new LinkedHashSet<>();
   private long heartbeatTimer = -1;
   private long refreshTimer = -1;
   private boolean draining;
 
   Realtime(Vertx vertx, Context context, ParleyConfig node, RoomHub hub, StoreClient store, PresenceClient presence,
-           Tokens tokens, AssistantTrigger assistant, AtomicLong slowConsumers) {
+           Tokens tokens, AssistantTrigger assistant, AtomicLong slowConsumers, dev.parley.metrics.Meters meters) {
+    this.meters = meters;
     this.assistant = assistant;
     this.vertx = vertx;
     this.context = context;
@@ -120,11 +122,23 @@ final class Realtime {
   }
 
   void forget(Session session) {
-    sessions.remove(session);
+    if (sessions.remove(session)) {
+      (session instanceof ChatSocket ? meters.webSockets : meters.eventStreams).decrementAndGet();
+    }
+  }
+
+  private void track(Session session) {
+    sessions.add(session);
+    (session instanceof ChatSocket ? meters.webSockets : meters.eventStreams).incrementAndGet();
+  }
+
+  dev.parley.metrics.Meters meters() {
+    return meters;
   }
 
   void slowConsumerClosed() {
     slowConsumers.incrementAndGet();
+    meters.slowConsumers.increment();
   }
 
   void logInternal(Throwable failure) {
@@ -171,7 +185,7 @@ final class Realtime {
         }
         AccessLog.upgraded(ctx, started);
         ChatSocket socket = new ChatSocket(this, context, upgraded.result(), verified.result(), conversationId, lastSeq);
-        sessions.add(socket);
+        track(socket);
         socket.start();
         socket.joinInitialRoom();
       });
@@ -218,7 +232,7 @@ final class Realtime {
         return;
       }
       EventStream stream = new EventStream(this, context, ctx, verified.result());
-      sessions.add(stream);
+      track(stream);
       stream.start(ctx.pathParam("conversationId"), lastSeq);
     });
   }

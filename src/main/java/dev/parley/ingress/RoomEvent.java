@@ -15,6 +15,8 @@ final class RoomEvent {
   final Buffer json;
   /** The assistant request of an answer's event ({@code status}, {@code chunk}, …), else null. */
   final String requestId;
+  /** When it was published (epoch ms), 0 when unknown (read back from the store). */
+  final long publishedAt;
   private volatile Buffer sse;
 
   RoomEvent(String type, long seq, Buffer json) {
@@ -22,6 +24,11 @@ final class RoomEvent {
   }
 
   RoomEvent(String type, long seq, Buffer json, String requestId) {
+    this(type, seq, json, requestId, 0);
+  }
+
+  RoomEvent(String type, long seq, Buffer json, String requestId, long publishedAt) {
+    this.publishedAt = publishedAt;
     this.type = type;
     this.seq = seq;
     this.json = json;

@@ -45,11 +45,14 @@ final class RoomHub {
   private final Vertx vertx;
   private final Context context;
   private final StoreClient store;
+  private final java.util.concurrent.atomic.AtomicInteger count;
   private final Map<String, Room> rooms = new HashMap<>();
 
-  RoomHub(Vertx vertx, StoreClient store) {
+  /** @param count kept equal to the number of rooms with local subscribers (a metric) */
+  RoomHub(Vertx vertx, StoreClient store, java.util.concurrent.atomic.AtomicInteger count) {
     this.vertx = vertx;
     this.store = store;
+    this.count = count;
     // A context of its own on one of the node's event loops (the caller's may be the cluster manager's).
     this.context = ((VertxInternal) vertx).createEventLoopContext();
   }
@@ -94,6 +97,7 @@ final class RoomHub {
 
   private Room open(String conversationId) {
     Room room = new Room(conversationId);
+    count.incrementAndGet();
     room.consumer = vertx.eventBus().consumer(Addresses.roomAddress(conversationId), event -> onEvent(room, event));
     room.consumer.completion()
       .compose(registered -> store.since(conversationId, 0, 0))
@@ -127,6 +131,7 @@ final class RoomHub {
   private void closeIfUnused(Room room) {
     if (room.size == 0 && room.waiting.isEmpty() && rooms.get(room.id) == room) {
       rooms.remove(room.id);
+      count.decrementAndGet();
       room.closed = true;
       if (room.gapTimer >= 0) {
         vertx.cancelTimer(room.gapTimer);
@@ -140,8 +145,9 @@ final class RoomHub {
       return;
     }
     long seq = RoomEvents.seq(message);
+    String published = message.headers().get(RoomEvents.TIME_HEADER);
     RoomEvent event = new RoomEvent(message.headers().get(RoomEvents.TYPE_HEADER), seq, message.body(),
-      message.headers().get(RoomEvents.REQUEST_HEADER));
+      message.headers().get(RoomEvents.REQUEST_HEADER), published == null ? 0 : Long.parseLong(published));
     if (seq == 0) {
       dispatch(room, event);
     } else if (room.delivered < 0) {

@@ -6,6 +6,7 @@ import dev.parley.bus.ParleyException;
 import dev.parley.bus.RoomEvents;
 import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
+import dev.parley.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -45,14 +46,16 @@ public final class PresenceVerticle extends VerticleBase {
   private static final long ANSWER_TTL_MS = 15 * 60_000;
 
   private final ParleyConfig config;
+  private final Meters meters;
   private Redis redis;
   private RedisAPI api;
   private MessageConsumer<JsonObject> consumer;
   private long sweeper;
   private long lastWarning;
 
-  public PresenceVerticle(ParleyConfig config) {
+  public PresenceVerticle(ParleyConfig config, Meters meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   @Override
@@ -204,6 +207,9 @@ public final class PresenceVerticle extends VerticleBase {
     return api.eval(List.of(Scripts.RATE, "1", key, Integer.toString(perMinute), Long.toString(MINUTE_MS)))
       .map(wait -> {
         long retryAfter = wait == null ? 0 : wait.toLong();
+        if (retryAfter > 0) {
+          meters.rateLimited(kind);
+        }
         return new JsonObject().put(ALLOWED, retryAfter == 0).put(RETRY_AFTER_MS, retryAfter);
       });
   }

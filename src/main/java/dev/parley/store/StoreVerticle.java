@@ -11,6 +11,7 @@ import dev.parley.bus.ParleyException;
 import dev.parley.bus.RoomEvents;
 import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
+import dev.parley.metrics.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -50,6 +51,7 @@ public final class StoreVerticle extends VerticleBase {
   private static final int MAX_SINCE = 500;
 
   private final ParleyConfig config;
+  private final Meters meters;
   private Pool pool;
   private Users users;
   private Conversations conversations;
@@ -57,8 +59,9 @@ public final class StoreVerticle extends VerticleBase {
   private Documents documents;
   private MessageConsumer<JsonObject> consumer;
 
-  public StoreVerticle(ParleyConfig config) {
+  public StoreVerticle(ParleyConfig config, Meters meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   @Override
@@ -100,7 +103,10 @@ public final class StoreVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
+    long started = System.nanoTime();
+    String known = action == null ? "none" : action;
     result.onComplete(done -> {
+      meters.storeRequest(known.length() > 32 ? "other" : known, System.nanoTime() - started, done.succeeded());
       if (done.succeeded()) {
         Object value = done.result();
         message.reply(value instanceof JsonObject json ? json : new JsonObject());
@@ -256,6 +262,7 @@ public final class StoreVerticle extends VerticleBase {
         request.getJsonObject(METADATA, new JsonObject()), request.getString(CLIENT_MSG_ID))
       .map(appended -> {
         if (!appended.duplicate()) {
+          meters.stored.increment();
           // Published only after commit, so every member sees exactly what was acknowledged.
           publish(conversation.toString(), RoomEvents.message(appended.message()));
         }

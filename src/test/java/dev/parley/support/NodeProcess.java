@@ -29,7 +29,10 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts a node; {@code env} adds to (and overrides) the test JVM's environment. Blank values unset a key. */
   public static NodeProcess start(Map<String, String> env) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-jar", Path.of("target", "parley.jar").toString())
+    // Vert.x unpacks classpath files it serves (the web client) into a cache directory; a node killed with SIGKILL
+    // cannot remove it, so it lives in the test run's own directory, which goes when the run ends.
+    ProcessBuilder builder = new ProcessBuilder(javaBinary(),
+      "-Dvertx.cacheDirBase=" + TestServices.tempDir("vertx-cache"), "-jar", Path.of("target", "parley.jar").toString())
       .redirectErrorStream(true);
     builder.environment().putAll(env);
     return new NodeProcess(builder.start());

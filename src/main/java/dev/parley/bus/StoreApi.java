@@ -40,6 +40,8 @@ package dev.parley.bus;
  *       only what the user may read</td></tr>
  *   <tr><td>usage.record</td><td>userId, tokens</td><td>{}: one assistant request and its tokens, today (UTC)</td></tr>
  *   <tr><td>usage.today</td><td>userId</td><td>{requests, tokens} of today (UTC)</td></tr>
+ *   <tr><td>audit.record</td><td>userId?, email?, auditAction, targetType?, targetId?, address?, details?</td><td>{}</td></tr>
+ *   <tr><td>audit.list</td><td>userId, before?, limit</td><td>{items, nextBefore}; FORBIDDEN unless admin</td></tr>
  *   <tr><td>ping</td><td>{}</td><td>{} once PostgreSQL answers</td></tr>
  * </table>
  *
@@ -73,6 +75,8 @@ public final class StoreApi {
   public static final String KNOWLEDGE_SEARCH = "knowledge.search";
   public static final String USAGE_RECORD = "usage.record";
   public static final String USAGE_TODAY = "usage.today";
+  public static final String AUDIT_RECORD = "audit.record";
+  public static final String AUDIT_LIST = "audit.list";
 
   public static final String USER_ID = "userId";
   public static final String USER = "user";
@@ -115,6 +119,11 @@ public final class StoreApi {
   public static final String QUERY = "query";
   public static final String PASSAGES = "passages";
   public static final String TOKENS = "tokens";
+  public static final String AUDIT_ACTION = "auditAction";
+  public static final String TARGET_TYPE = "targetType";
+  public static final String TARGET_ID = "targetId";
+  public static final String ADDRESS = "address";
+  public static final String DETAILS = "details";
   public static final String REQUESTS = "requests";
 
   private StoreApi() {

@@ -191,6 +191,18 @@ public final class StoreClient extends BusClient {
     return request(USAGE_TODAY, new JsonObject().put(USER_ID, userId)).map(json -> json.getLong(TOKENS, 0L));
   }
 
+  /** Writes an audit entry; {@code userId} null for an unknown account (then {@code email} says who was tried). */
+  public Future<Void> audit(String userId, String email, String action, String targetType, String targetId,
+                            String address, JsonObject details) {
+    return request(AUDIT_RECORD, new JsonObject().put(USER_ID, userId).put(EMAIL, email).put(AUDIT_ACTION, action)
+      .put(TARGET_TYPE, targetType).put(TARGET_ID, targetId).put(ADDRESS, address).put(DETAILS, details)).mapEmpty();
+  }
+
+  /** A page of the audit log, newest first: {items, nextBefore}; FORBIDDEN unless the reader is an admin. */
+  public Future<JsonObject> auditLog(String userId, Long before, int limit) {
+    return request(AUDIT_LIST, new JsonObject().put(USER_ID, userId).put(BEFORE, before).put(LIMIT, limit));
+  }
+
   private static JsonObject about(String userId, String conversationId) {
     return new JsonObject().put(USER_ID, userId).put(CONVERSATION_ID, conversationId);
   }

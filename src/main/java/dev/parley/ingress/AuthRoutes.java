@@ -29,8 +29,10 @@ final class AuthRoutes {
   private final StoreClient store;
   private final Passwords passwords;
   private final Tokens tokens;
+  private final Auditor audit;
 
-  AuthRoutes(Vertx vertx, StoreClient store, Passwords passwords, Tokens tokens) {
+  AuthRoutes(Vertx vertx, StoreClient store, Passwords passwords, Tokens tokens, Auditor audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.store = store;
     this.passwords = passwords;
@@ -52,6 +54,13 @@ final class AuthRoutes {
     String name = displayName != null ? displayName : email.substring(0, email.indexOf('@'));
     Future<JsonObject> registered = vertx.executeBlocking(() -> passwords.hash(password), false)
       .compose(hash -> store.createUser(email, name, hash))
+      .onSuccess(user -> {
+        audit.record(ctx, user.id(), null, Auditor.REGISTERED, "user", user.id(), new JsonObject());
+        if (user.roles().contains("admin")) {
+          audit.record(ctx, user.id(), null, Auditor.ROLE_GRANTED, "user", user.id(),
+            new JsonObject().put("role", "admin").put("by", "ADMIN_EMAILS"));
+        }
+      })
       .map(this::session);
     Responses.reply(ctx, 201, registered);
   }
@@ -66,9 +75,16 @@ final class AuthRoutes {
         : Future.failedFuture(failure))
       .compose(credentials -> vertx.executeBlocking(
           () -> passwords.verify(password, credentials == null ? null : credentials.passwordHash()), false)
-        .compose(valid -> valid
-          ? Future.succeededFuture(session(credentials.user()))
-          : Future.failedFuture(ParleyException.unauthorized("invalid email or password"))));
+        .compose(valid -> {
+          if (valid) {
+            audit.record(ctx, credentials.user().id(), null, Auditor.LOGIN, "user", credentials.user().id(),
+              new JsonObject());
+            return Future.succeededFuture(session(credentials.user()));
+          }
+          audit.record(ctx, credentials == null ? null : credentials.user().id(), email, Auditor.LOGIN_FAILED,
+            "user", credentials == null ? null : credentials.user().id(), new JsonObject());
+          return Future.failedFuture(ParleyException.unauthorized("invalid email or password"));
+        }));
     Responses.reply(ctx, 200, session);
   }
 

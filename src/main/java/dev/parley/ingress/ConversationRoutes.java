@@ -31,11 +31,13 @@ final class ConversationRoutes {
   private final PresenceClient presence;
   private final AssistantTrigger assistant;
   private final dev.parley.metrics.Meters meters;
+  private final Auditor audit;
   private final int maxMessageChars;
   private final int maxMessageBytes;
 
   ConversationRoutes(StoreClient store, PresenceClient presence, AssistantTrigger assistant,
-                     dev.parley.metrics.Meters meters, int maxMessageChars, int maxMessageBytes) {
+                     dev.parley.metrics.Meters meters, Auditor audit, int maxMessageChars, int maxMessageBytes) {
+    this.audit = audit;
     this.meters = meters;
     this.store = store;
     this.presence = presence;
@@ -105,7 +107,9 @@ final class ConversationRoutes {
   }
 
   private void delete(RoutingContext ctx) {
-    Responses.noContent(ctx, store.deleteConversation(me(ctx), conversationId(ctx)));
+    String id = conversationId(ctx);
+    Responses.noContent(ctx, store.deleteConversation(me(ctx), id)
+      .onSuccess(done -> audit.record(ctx, Auditor.CONVERSATION_DELETED, "conversation", id, new JsonObject())));
   }
 
   private void members(RoutingContext ctx) {
@@ -117,7 +121,11 @@ final class ConversationRoutes {
     JsonObject body = Inputs.body(ctx, false);
     String userId = Inputs.string(body, USER_ID, false, 64);
     String email = userId == null ? Inputs.email(body, EMAIL) : null;
-    Responses.reply(ctx, 201, store.addMember(me(ctx), conversationId(ctx), userId, email).map(Member::toJson));
+    String id = conversationId(ctx);
+    Responses.reply(ctx, 201, store.addMember(me(ctx), id, userId, email)
+      .onSuccess(member -> audit.record(ctx, Auditor.MEMBER_ADDED, "user", member.userId(),
+        new JsonObject().put("conversationId", id)))
+      .map(Member::toJson));
   }
 
   /** {@code DELETE .../members/{userId}}, {@code .../members/me}, or {@code .../members} with an optional body. */
@@ -127,7 +135,10 @@ final class ConversationRoutes {
       target = Inputs.string(Inputs.body(ctx, true), USER_ID, false, 64);
     }
     String member = target == null || "me".equals(target) ? me(ctx) : target;
-    Responses.noContent(ctx, store.removeMember(me(ctx), conversationId(ctx), member));
+    String id = conversationId(ctx);
+    Responses.noContent(ctx, store.removeMember(me(ctx), id, member)
+      .onSuccess(done -> audit.record(ctx, Auditor.MEMBER_REMOVED, "user", member,
+        new JsonObject().put("conversationId", id))));
   }
 
   /** Who is online in the room, cluster-wide: {@code {users: [{id, displayName, connections}]}}. */
@@ -195,7 +206,10 @@ final class ConversationRoutes {
   }
 
   private void deleteMessage(RoutingContext ctx) {
-    Responses.noContent(ctx, store.deleteMessage(me(ctx), conversationId(ctx), ctx.pathParam(MESSAGE_ID)));
+    String id = conversationId(ctx);
+    Responses.noContent(ctx, store.deleteMessage(me(ctx), id, ctx.pathParam(MESSAGE_ID))
+      .onSuccess(deleted -> audit.record(ctx, Auditor.MESSAGE_DELETED, "message", deleted.id(),
+        new JsonObject().put("conversationId", id).put("seq", deleted.seq()))));
   }
 
   private static String assistantMode(JsonObject body) {

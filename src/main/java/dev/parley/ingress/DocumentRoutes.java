@@ -39,8 +39,10 @@ final class DocumentRoutes {
   private final StoreClient store;
   private final ParleyConfig.Knowledge settings;
   private final Path uploads;
+  private final Auditor audit;
 
-  DocumentRoutes(Vertx vertx, StoreClient store, ParleyConfig config) {
+  DocumentRoutes(Vertx vertx, StoreClient store, ParleyConfig config, Auditor audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.store = store;
     this.settings = config.knowledge();
@@ -99,7 +101,13 @@ final class DocumentRoutes {
         prepared.contentType(), file.size(), prepared.sha256(), global, prepared.chunks()));
     stored.onComplete(done -> {
       if (done.succeeded()) {
-        Responses.json(ctx, done.result().duplicate() ? 200 : 201, done.result().document().toJson());
+        Document document = done.result().document();
+        if (!done.result().duplicate()) {
+          audit.record(ctx, Auditor.DOCUMENT_UPLOADED, "document", document.id(), new JsonObject()
+            .put("filename", document.filename()).put("conversationId", document.conversationId())
+            .put("global", document.global()));
+        }
+        Responses.json(ctx, done.result().duplicate() ? 200 : 201, document.toJson());
       } else {
         ctx.fail(done.cause());
       }
@@ -151,7 +159,9 @@ final class DocumentRoutes {
   }
 
   private void delete(RoutingContext ctx) {
-    Responses.noContent(ctx, store.deleteDocument(Authenticator.user(ctx).id(), ctx.pathParam(StoreApi.DOCUMENT_ID)));
+    String id = ctx.pathParam(StoreApi.DOCUMENT_ID);
+    Responses.noContent(ctx, store.deleteDocument(Authenticator.user(ctx).id(), id)
+      .onSuccess(done -> audit.record(ctx, Auditor.DOCUMENT_DELETED, "document", id, new JsonObject())));
   }
 
   /** {@code ?q=…&conversationId=…&limit=}: the passages the assistant would retrieve for this user. */

@@ -110,12 +110,18 @@ public final class IngressVerticle extends VerticleBase {
     AssistantTrigger assistant = new AssistantTrigger(assistantClient);
     realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, assistant, node.slowConsumers,
       node.meters);
-    DocumentRoutes documents = new DocumentRoutes(vertx, store, config);
+    Auditor audit = new Auditor(store);
+    DocumentRoutes documents = new DocumentRoutes(vertx, store, config, audit);
     documents.mountBodyHandler(router, authenticated);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     realtime.mount(router);
-    new AuthRoutes(vertx, store, passwords, tokens).mount(router, authenticated);
-    new ConversationRoutes(store, presence, assistant, node.meters, config.maxMessageChars(),
+    new AuthRoutes(vertx, store, passwords, tokens, audit).mount(router, authenticated);
+    router.get("/api/admin/audit").handler(authenticated).handler(ctx -> {
+      Long limit = Inputs.queryLong(ctx, "limit", 1, 200);
+      Responses.reply(ctx, 200, store.auditLog(Authenticator.user(ctx).id(), Inputs.queryLong(ctx, "before", 1,
+        Long.MAX_VALUE), limit == null ? 100 : limit.intValue()));
+    });
+    new ConversationRoutes(store, presence, assistant, node.meters, audit, config.maxMessageChars(),
       config.realtime().maxMessageBytes())
       .mount(router, authenticated);
     documents.mount(router, authenticated);

@@ -57,6 +57,7 @@ public final class StoreVerticle extends VerticleBase {
   private Conversations conversations;
   private Messages messages;
   private Documents documents;
+  private Audit audit;
   private MessageConsumer<JsonObject> consumer;
 
   public StoreVerticle(ParleyConfig config, Meters meters) {
@@ -84,6 +85,7 @@ public final class StoreVerticle extends VerticleBase {
       conversations = new Conversations(pool);
       messages = new Messages(pool);
       documents = new Documents(pool, config.knowledge().searchLanguage());
+      audit = new Audit(pool);
       consumer = vertx.eventBus().consumer(Addresses.STORE, this::handle);
       return consumer.completion();
     });
@@ -162,6 +164,10 @@ public final class StoreVerticle extends VerticleBase {
       }
       case MEMBER_READ -> read(request);
       case DOCUMENT_CREATE -> createDocument(request);
+      case AUDIT_RECORD -> audit.record(request.getString(USER_ID) == null ? null : actor(request),
+        request.getString(EMAIL), Requests.required(request, AUDIT_ACTION), request.getString(TARGET_TYPE),
+        request.getString(TARGET_ID), request.getString(ADDRESS), request.getJsonObject(DETAILS));
+      case AUDIT_LIST -> audit.list(actor(request), request.getLong(BEFORE), limit(request));
       case USAGE_RECORD -> pool.preparedQuery(USAGE_UPSERT).execute(Tuple.of(actor(request),
           Math.max(0L, request.getLong(TOKENS, 0L))))
         .map(done -> new JsonObject());

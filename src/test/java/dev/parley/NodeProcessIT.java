@@ -93,6 +93,26 @@ class NodeProcessIT {
     }
   }
 
+  @Test
+  void withLogFormatJsonEveryLineIsAJsonObject() throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put("LOG_FORMAT", "json");
+    env.put("PORT", "eighty");
+    env.put("DATA_DIR", TestServices.tempDir("json-log").toString());
+    node = NodeProcess.start(env);
+    assertTrue(node.process().waitFor(60, TimeUnit.SECONDS), "an invalid PORT stops the node");
+    assertEquals(1, node.process().exitValue());
+    node.awaitLog("invalid configuration PORT", 5);
+    String line = node.log().stream().filter(l -> l.contains("invalid configuration PORT")).findFirst().orElseThrow();
+    JsonObject entry = new JsonObject(line);
+    assertEquals("ERROR", entry.getString("level"));
+    assertEquals("dev.parley.Parley", entry.getString("loggerName"));
+    assertTrue(entry.getString("formattedMessage").contains("'eighty' is not a whole number"), line);
+    for (String each : node.log()) {
+      new JsonObject(each);
+    }
+  }
+
   /**
    * Waits until the node stops accepting connections. Nothing outside the process signals that moment, so this
    * polls, a connection attempt every 20 ms, for at most 10 s.

@@ -189,7 +189,7 @@ final class ChatSocket extends Session {
 
   private void join(JsonObject frame) {
     String room = conversationId(frame);
-    Long lastSeq = optionalSeq(frame, Frames.LAST_SEQ);
+    Long lastSeq = Inputs.seq(frame, Frames.LAST_SEQ);
     if (Frames.NEW_CONVERSATION.equals(room)) {
       realtime.store().createConversation(user.id(), DEFAULT_TITLE, MODE_FOR_NEW, true, new JsonObject())
         .onSuccess(created -> joinReporting(created.id(), null))
@@ -245,7 +245,7 @@ final class ChatSocket extends Session {
 
   private void read(JsonObject frame) {
     String room = conversationId(frame);
-    Long seq = optionalSeq(frame, Frames.SEQ);
+    Long seq = Inputs.seq(frame, Frames.SEQ);
     if (seq == null) {
       throw ParleyException.invalid(Frames.SEQ + " is required");
     }
@@ -335,15 +335,5 @@ final class ChatSocket extends Session {
     return flag;
   }
 
-  private static Long optionalSeq(JsonObject frame, String field) {
-    Object value = frame.getValue(field);
-    if (value == null) {
-      return null;
-    }
-    if (!(value instanceof Number number) || number.longValue() < 0 || number.doubleValue() != number.longValue()) {
-      throw ParleyException.invalid(field + " must be a whole number of at least 0");
-    }
-    return number.longValue();
-  }
 
 }

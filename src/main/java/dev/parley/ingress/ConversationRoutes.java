@@ -152,11 +152,11 @@ final class ConversationRoutes {
   /** {@code {seq}}: moves the caller's read marker forward; answers {@code {lastReadSeq}}. */
   private void read(RoutingContext ctx) {
     JsonObject body = Inputs.body(ctx, false);
-    Object seq = body.getValue(SEQ);
-    if (!(seq instanceof Number number) || number.longValue() < 0 || number.doubleValue() != number.longValue()) {
-      throw ParleyException.invalid(SEQ + " must be a whole number of at least 0");
+    Long seq = Inputs.seq(body, SEQ);
+    if (seq == null) {
+      throw ParleyException.invalid(SEQ + " is required");
     }
-    Responses.reply(ctx, 200, store.markRead(me(ctx), conversationId(ctx), number.longValue())
+    Responses.reply(ctx, 200, store.markRead(me(ctx), conversationId(ctx), seq)
       .map(marker -> new JsonObject().put(LAST_READ_SEQ, marker)));
   }
 

@@ -150,6 +150,18 @@ final class Inputs {
     return text;
   }
 
+  /** A seq in a JSON body or frame: a whole number of at least 0, or absent (null). */
+  static Long seq(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Number number) || number.longValue() < 0 || number.doubleValue() != number.longValue()) {
+      throw ParleyException.invalid(field + " must be a whole number of at least 0");
+    }
+    return number.longValue();
+  }
+
   /** A query parameter that must be a whole number in range, or absent. */
   static Long queryLong(RoutingContext ctx, String name, long min, long max) {
     String value = ctx.request().getParam(name);

@@ -16,7 +16,6 @@ final class Audit {
 
   private static final String INSERT = "INSERT INTO audit_log (actor_id, actor_email, action, target_type, target_id, "
     + "address, details) VALUES ($1, COALESCE($2, (SELECT email FROM users WHERE id = $1)), $3, $4, $5, $6, $7)";
-  private static final String IS_ADMIN = "SELECT 'admin' = ANY(roles) AS admin FROM users WHERE id = $1";
   private static final String PAGE = "SELECT id, at, actor_id, actor_email, action, target_type, target_id, address, "
     + "details FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2";
 
@@ -34,8 +33,7 @@ final class Audit {
 
   /** A page of entries older than {@code before} (null: the newest); FORBIDDEN unless the reader is an admin. */
   Future<JsonObject> list(UUID reader, Long before, int limit) {
-    return pool.preparedQuery(IS_ADMIN).execute(Tuple.of(reader)).compose(rows -> {
-      boolean admin = rows.size() > 0 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("admin"));
+    return Users.isAdmin(pool, reader).compose(admin -> {
       if (!admin) {
         return Future.failedFuture(ParleyException.forbidden("only an admin can read the audit log"));
       }

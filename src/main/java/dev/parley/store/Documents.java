@@ -35,7 +35,6 @@ final class Documents {
     + "d.owner_id = $1) OR (d.conversation_id = $2 AND EXISTS (SELECT 1 FROM conversation_members m "
     + "JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL "
     + "WHERE m.conversation_id = $2 AND m.user_id = $1)))";
-  private static final String IS_ADMIN = "SELECT 'admin' = ANY(roles) AS admin FROM users WHERE id = $1";
   private static final String IS_MEMBER = "SELECT 1 FROM conversation_members m JOIN conversations c "
     + "ON c.id = m.conversation_id AND c.deleted_at IS NULL WHERE m.conversation_id = $1 AND m.user_id = $2";
   private static final String SAME_FILE = "SELECT " + COLUMNS + " FROM documents d WHERE d.owner_id = $1 "
@@ -104,14 +103,9 @@ final class Documents {
       : tx.preparedQuery(IS_MEMBER).execute(Tuple.of(conversation, owner))
         .compose(rows -> rows.size() == 0 ? Future.failedFuture(ParleyException.notFound("conversation not found"))
           : Future.succeededFuture());
-    return member.compose(v -> !global ? Future.succeededFuture() : isAdmin(tx, owner).compose(admin -> admin
+    return member.compose(v -> !global ? Future.succeededFuture() : Users.isAdmin(tx, owner).compose(admin -> admin
       ? Future.succeededFuture()
       : Future.failedFuture(ParleyException.forbidden("only an admin can upload a global document"))));
-  }
-
-  private static Future<Boolean> isAdmin(io.vertx.sqlclient.SqlClient client, UUID user) {
-    return client.preparedQuery(IS_ADMIN).execute(Tuple.of(user))
-      .map(rows -> rows.size() > 0 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("admin")));
   }
 
   /** The reader's library and the global documents; with a conversation, that conversation's documents. */
@@ -137,7 +131,7 @@ final class Documents {
     return pool.withTransaction(tx -> tx.preparedQuery(BY_ID).execute(Tuple.of(actor, id))
       .map(rows -> document(Users.single(rows, "document")))
       .compose(document -> document.ownerId().equals(actor.toString()) ? Future.succeededFuture(true)
-        : isAdmin(tx, actor))
+        : Users.isAdmin(tx, actor))
       .compose(allowed -> allowed ? tx.preparedQuery(DELETE).execute(Tuple.of(id))
         .compose(v -> tx.preparedQuery(DELETE_CHUNKS).execute(Tuple.of(id))).<Void>mapEmpty()
         : Future.failedFuture(ParleyException.forbidden("only the owner or an admin can delete a document"))));

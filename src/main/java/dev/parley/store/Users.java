@@ -54,6 +54,14 @@ final class Users {
     return pool.preparedQuery(BY_ID).execute(Tuple.of(id)).map(rows -> Rows.user(single(rows, "user")));
   }
 
+  private static final String IS_ADMIN = "SELECT 'admin' = ANY(roles) AS admin FROM users WHERE id = $1";
+
+  /** Whether the user has the admin role (ADMIN_EMAILS); works inside a transaction too. */
+  static Future<Boolean> isAdmin(io.vertx.sqlclient.SqlClient client, UUID user) {
+    return client.preparedQuery(IS_ADMIN).execute(Tuple.of(user))
+      .map(rows -> rows.size() > 0 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("admin")));
+  }
+
   static Row single(RowSet<Row> rows, String what) {
     if (rows.size() == 0) {
       throw ParleyException.notFound(what + " not found");

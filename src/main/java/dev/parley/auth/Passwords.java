@@ -28,10 +28,13 @@ public final class Passwords {
     return HASHER.hashToString(cost, password.toCharArray());
   }
 
-  /** @param hash null when the account does not exist: the decoy is checked and false returned */
+  /**
+   * @param hash null when the account does not exist, or not a bcrypt hash (a bot's account): the decoy is
+   *             checked and false returned
+   */
   public boolean verify(String password, String hash) {
     byte[] input = password.getBytes(StandardCharsets.UTF_8);
-    if (hash == null) {
+    if (hash == null || !hash.startsWith("$2")) {
       VERIFYER.verify(input, decoy.getBytes(StandardCharsets.UTF_8));
       return false;
     }

@@ -9,6 +9,9 @@ package dev.parley.bus;
  *   <caption>actions</caption>
  *   <tr><th>action</th><th>request</th><th>reply</th></tr>
  *   <tr><td>user.create</td><td>email, displayName, passwordHash</td><td>{@link User}; CONFLICT if the email is taken</td></tr>
+ *   <tr><td>user.bot</td><td>handle, displayName</td><td>{@link User}: the bot {@code handle@bot.invalid}, created on
+ *       first use (role {@code bot}, no password), renamed to displayName on later ones; CONFLICT if a person
+ *       holds the address</td></tr>
  *   <tr><td>user.credentials</td><td>email</td><td>{user, passwordHash}; NOT_FOUND</td></tr>
  *   <tr><td>user.get</td><td>userId</td><td>{@link User}; NOT_FOUND</td></tr>
  *   <tr><td>conversation.create</td><td>userId, title, assistantMode?, modeIsDefault?, metadata?</td><td>{@link Conversation};
@@ -53,6 +56,7 @@ package dev.parley.bus;
 public final class StoreApi {
 
   public static final String USER_CREATE = "user.create";
+  public static final String USER_BOT = "user.bot";
   public static final String USER_CREDENTIALS = "user.credentials";
   public static final String USER_GET = "user.get";
   public static final String CONVERSATION_CREATE = "conversation.create";
@@ -81,6 +85,7 @@ public final class StoreApi {
   public static final String USER_ID = "userId";
   public static final String USER = "user";
   public static final String EMAIL = "email";
+  public static final String HANDLE = "handle";
   public static final String DISPLAY_NAME = "displayName";
   public static final String PASSWORD_HASH = "passwordHash";
   public static final String CONVERSATION_ID = "conversationId";

@@ -52,6 +52,11 @@ public final class StoreClient extends BusClient {
       .put(PASSWORD_HASH, passwordHash)).map(User::fromJson);
   }
 
+  /** The bot {@code handle@bot.invalid}, created on first use and renamed to {@code displayName} on later ones. */
+  public Future<User> bot(String handle, String displayName) {
+    return request(USER_BOT, new JsonObject().put(HANDLE, handle).put(DISPLAY_NAME, displayName)).map(User::fromJson);
+  }
+
   public Future<Credentials> credentials(String email) {
     return request(USER_CREDENTIALS, new JsonObject().put(EMAIL, email))
       .map(json -> new Credentials(User.fromJson(json.getJsonObject(USER)), json.getString(PASSWORD_HASH)));

@@ -9,6 +9,7 @@ import dev.parley.bus.Passage;
 import dev.parley.bus.Json;
 import dev.parley.bus.ParleyException;
 import dev.parley.bus.RoomEvents;
+import dev.parley.bus.User;
 import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
 import dev.parley.metrics.Meters;
@@ -127,6 +128,8 @@ public final class StoreVerticle extends VerticleBase {
         yield users.create(email, Requests.required(request, DISPLAY_NAME), Requests.required(request, PASSWORD_HASH),
           admin).map(user -> user.toJson());
       }
+      case USER_BOT -> users.bot(Requests.required(request, HANDLE), Requests.required(request, DISPLAY_NAME))
+        .map(User::toJson);
       case USER_CREDENTIALS -> users.credentials(Requests.required(request, EMAIL));
       case USER_GET -> users.get(Requests.id(request, USER_ID, "user")).map(user -> user.toJson());
       case CONVERSATION_CREATE -> conversations.create(actor(request), Requests.required(request, TITLE),

@@ -25,6 +25,14 @@ final class Users {
     + "WHERE lower(u.email) = lower($1)";
   private static final String BY_ID = "SELECT " + Rows.USER_COLUMNS + " FROM users u WHERE u.id = $1";
 
+  /**
+   * A bot's account: created on first use, renamed on later ones. {@code ON CONFLICT} takes over only an account
+   * that is already a bot's, so a person's account can never be turned into one.
+   */
+  private static final String BOT = "INSERT INTO users AS u (email, display_name, password_hash, roles) "
+    + "VALUES ($1, $2, '" + User.NO_PASSWORD + "', ARRAY['bot']) ON CONFLICT (lower(email)) DO UPDATE "
+    + "SET display_name = EXCLUDED.display_name WHERE 'bot' = ANY(u.roles) RETURNING " + Rows.USER_COLUMNS;
+
   private final Pool pool;
 
   Users(Pool pool) {
@@ -33,12 +41,21 @@ final class Users {
 
   /** @param admin whether the account gets the {@code admin} role (its email is in ADMIN_EMAILS) */
   Future<User> create(String email, String displayName, String passwordHash, boolean admin) {
+    if (User.isBotEmail(email)) {
+      return Future.failedFuture(ParleyException.invalid("addresses @" + User.BOT_DOMAIN + " are reserved for bots"));
+    }
     String[] roles = admin ? new String[] {"user", "admin"} : new String[] {"user"};
     return pool.preparedQuery(INSERT).execute(Tuple.of(email, displayName, passwordHash, roles))
       .map(rows -> Rows.user(rows.iterator().next()))
       .recover(failure -> failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
         ? Future.failedFuture(new ParleyException(ErrorCode.CONFLICT, "an account with this email already exists"))
         : Future.failedFuture(failure));
+  }
+
+  /** The bot with this handle ({@code handle@bot.invalid}), created or renamed to {@code displayName}. */
+  Future<User> bot(String handle, String displayName) {
+    return pool.preparedQuery(BOT).execute(Tuple.of(User.botEmail(handle), displayName))
+      .map(rows -> Rows.user(single(rows, "bot")));
   }
 
   Future<JsonObject> credentials(String email) {

@@ -29,11 +29,21 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts a node; {@code env} adds to (and overrides) the test JVM's environment. Blank values unset a key. */
   public static NodeProcess start(Map<String, String> env) throws IOException {
+    return start(env, "-jar", Path.of("target", "parley.jar").toString());
+  }
+
+  /** Runs another main class of the jar ({@code java -cp target/parley.jar mainClass}), with {@code env}. */
+  public static NodeProcess startMain(String mainClass, Map<String, String> env) throws IOException {
+    return start(env, "-cp", Path.of("target", "parley.jar").toString(), mainClass);
+  }
+
+  private static NodeProcess start(Map<String, String> env, String... command) throws IOException {
     // Vert.x unpacks classpath files it serves (the web client) into a cache directory; a node killed with SIGKILL
     // cannot remove it, so it lives in the test run's own directory, which goes when the run ends.
-    ProcessBuilder builder = new ProcessBuilder(javaBinary(),
-      "-Dvertx.cacheDirBase=" + TestServices.tempDir("vertx-cache"), "-jar", Path.of("target", "parley.jar").toString())
-      .redirectErrorStream(true);
+    List<String> line = new java.util.ArrayList<>(List.of(javaBinary(),
+      "-Dvertx.cacheDirBase=" + TestServices.tempDir("vertx-cache")));
+    line.addAll(List.of(command));
+    ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
     builder.environment().putAll(env);
     return new NodeProcess(builder.start());
   }

@@ -230,7 +230,7 @@ public final class Parley {
 
   private static Future<Parley> launch(Prepared prepared, List<AutoCloseable> embedded, Thread hook) {
     ParleyConfig config = prepared.config();
-    Meters meters = new Meters();
+    Meters meters = new Meters(config.nodeName());
     VertxOptions options = new VertxOptions()
       .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     Future<Vertx> started;

@@ -31,6 +31,7 @@ class ParleyClientIT {
   private static NodeProcess a;
   private static NodeProcess b;
   private static NodeProcess bot;
+  private static int portA;
   private static int portB;
   private static int clusterA;
 
@@ -40,12 +41,18 @@ class ParleyClientIT {
     clusterA = Ports.free();
     int clusterB = Ports.free();
     String seeds = "127.0.0.1:" + clusterA + ",127.0.0.1:" + clusterB;
-    int portA = Ports.free();
+    portA = Ports.free();
     portB = Ports.free();
-    a = NodeProcess.start(NodeProcess.clusterEnv("node-a", portA, clusterA, seeds, database));
-    b = NodeProcess.start(NodeProcess.clusterEnv("node-b", portB, clusterB, seeds, database));
+    a = NodeProcess.start(env("node-a", portA, clusterA, seeds, database));
+    b = NodeProcess.start(env("node-b", portB, clusterB, seeds, database));
     a.awaitLog("listening on http://127.0.0.1:" + portA, 120);
     b.awaitLog("listening on http://127.0.0.1:" + portB, 120);
+  }
+
+  private static Map<String, String> env(String name, int port, int clusterPort, String seeds, String database) {
+    Map<String, String> env = NodeProcess.clusterEnv(name, port, clusterPort, seeds, database);
+    env.put("LOG_MESSAGES", "INFO");
+    return env;
   }
 
   @AfterAll
@@ -101,4 +108,29 @@ class ParleyClientIT {
     }
   }
 
+
+  @Test
+  void aMessageIdFollowsTheMessageThroughTheLogsOfEveryNode() throws Exception {
+    Session bob;
+    Session carol;
+    String room;
+    try (Api api = new Api(portB)) {
+      bob = api.register("bob");
+      carol = api.register("carol");
+      room = api.conversation(carol, "traced");
+      api.post("/api/conversations/" + room + "/members", carol.token(), new JsonObject().put("userId", bob.userId()));
+    }
+    try (Ws onA = Ws.open(portA, bob.token()).join(room); Ws onB = Ws.open(portB, carol.token()).join(room)) {
+      JsonObject ack = onB.say(room, "follow me", "trace-1");
+      String id = ack.getString("id");
+      onA.await("message", m -> id.equals(m.getString("id")));
+      b.awaitLog("message " + id + " seq " + ack.getLong("seq") + " in " + room + " acknowledged to " + carol.userId()
+        + " over websocket on node node-b", 10);
+      b.awaitLog("message " + id + " seq " + ack.getLong("seq") + " in " + room + " stored by node node-b", 10);
+      a.awaitLog("message " + id + " seq " + ack.getLong("seq") + " in " + room
+        + " delivered to 1 local subscribers on node node-a", 10);
+      b.awaitLog("message " + id + " seq " + ack.getLong("seq") + " in " + room
+        + " delivered to 1 local subscribers on node node-b", 10);
+    }
+  }
 }

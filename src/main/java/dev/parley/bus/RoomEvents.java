@@ -40,6 +40,8 @@ public final class RoomEvents {
   public static final String SEQ_HEADER = "seq";
   /** The assistant request an event belongs to, on {@code status}, {@code chunk}, {@code complete}, {@code error}. */
   public static final String REQUEST_HEADER = "requestId";
+  /** The message's id, on {@code message} events only: to follow a message through the logs of every node. */
+  public static final String ID_HEADER = "id";
   /** When the event was published (epoch ms, the publisher's clock): for the fan-out latency metric. */
   public static final String TIME_HEADER = "ts";
 
@@ -141,7 +143,7 @@ public final class RoomEvents {
       .addHeader(TIME_HEADER, Long.toString(System.currentTimeMillis()));
     Long seq = MESSAGE.equals(frame.getString(TYPE)) ? frame.getLong(SEQ) : null;
     if (seq != null) {
-      options.addHeader(SEQ_HEADER, Long.toString(seq));
+      options.addHeader(SEQ_HEADER, Long.toString(seq)).addHeader(ID_HEADER, frame.getString(ChatMessage.ID));
     }
     String requestId = frame.getString(REQUEST_ID);
     if (requestId != null) {

@@ -150,6 +150,7 @@ final class ChatRoutes {
         .compose(attached -> store.append(room, me.id(), ChatMessage.ROLE_USER, content, new JsonObject(), clientMsgId))
         .compose(appended -> {
           question = appended.message();
+          hub.trail().accepted(question, appended.duplicate(), "chat");
           if (appended.duplicate()) {
             // A retry of a question already asked: it is not asked again (its answer is in the conversation).
             return Future.succeededFuture((String) null);

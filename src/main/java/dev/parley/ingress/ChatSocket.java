@@ -221,6 +221,7 @@ final class ChatSocket extends Session {
     appended.onComplete(done -> {
       if (done.succeeded()) {
         ChatMessage stored = done.result().message();
+        realtime.meters().trail.accepted(stored, done.result().duplicate(), "websocket");
         writeFrame(Frames.frame(Frames.ACK)
           .put(Frames.CLIENT_MSG_ID, clientMsgId)
           .put(Frames.CONVERSATION_ID, room)

@@ -183,6 +183,7 @@ final class ConversationRoutes {
       }
       // A retry answers 200 with the original message; the first store answers 201. When the message calls for
       // the assistant, "assistant" says whether it is answering (its requestId) or why not.
+      meters.trail.accepted(done.result().message(), done.result().duplicate(), "http");
       JsonObject message = done.result().message().toJson();
       int status = done.result().duplicate() ? 200 : 201;
       assistant.after(done.result(), Authenticator.user(ctx)).onComplete(asked -> {

@@ -17,6 +17,8 @@ final class RoomEvent {
   final String requestId;
   /** When it was published (epoch ms), 0 when unknown (read back from the store). */
   final long publishedAt;
+  /** The message's id, on {@code message} events; null on others. */
+  final String messageId;
   private volatile Buffer sse;
 
   RoomEvent(String type, long seq, Buffer json) {
@@ -24,11 +26,12 @@ final class RoomEvent {
   }
 
   RoomEvent(String type, long seq, Buffer json, String requestId) {
-    this(type, seq, json, requestId, 0);
+    this(type, seq, json, requestId, 0, null);
   }
 
-  RoomEvent(String type, long seq, Buffer json, String requestId, long publishedAt) {
+  RoomEvent(String type, long seq, Buffer json, String requestId, long publishedAt, String messageId) {
     this.publishedAt = publishedAt;
+    this.messageId = messageId;
     this.type = type;
     this.seq = seq;
     this.json = json;
@@ -36,7 +39,8 @@ final class RoomEvent {
   }
 
   static RoomEvent of(ChatMessage message) {
-    return new RoomEvent(RoomEvents.MESSAGE, message.seq(), RoomEvents.message(message).toBuffer());
+    return new RoomEvent(RoomEvents.MESSAGE, message.seq(), RoomEvents.message(message).toBuffer(), null, 0,
+      message.id());
   }
 
   /** {@code id: <seq>} for a message, then the frame as one {@code data:} line. */

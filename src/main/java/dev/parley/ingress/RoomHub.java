@@ -4,6 +4,7 @@ import dev.parley.bus.Addresses;
 import dev.parley.bus.ChatMessage;
 import dev.parley.bus.RoomEvents;
 import dev.parley.bus.StoreClient;
+import dev.parley.metrics.MessageTrail;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -47,10 +48,12 @@ final class RoomHub {
   private final StoreClient store;
   private final java.util.concurrent.atomic.AtomicInteger count;
   private final Map<String, Room> rooms = new HashMap<>();
+  private final MessageTrail trail;
 
   /** @param count kept equal to the number of rooms with local subscribers (a metric) */
-  RoomHub(Vertx vertx, StoreClient store, java.util.concurrent.atomic.AtomicInteger count) {
+  RoomHub(Vertx vertx, StoreClient store, java.util.concurrent.atomic.AtomicInteger count, MessageTrail trail) {
     this.vertx = vertx;
+    this.trail = trail;
     this.store = store;
     this.count = count;
     // A context of its own on one of the node's event loops (the caller's may be the cluster manager's).
@@ -147,7 +150,8 @@ final class RoomHub {
     long seq = RoomEvents.seq(message);
     String published = message.headers().get(RoomEvents.TIME_HEADER);
     RoomEvent event = new RoomEvent(message.headers().get(RoomEvents.TYPE_HEADER), seq, message.body(),
-      message.headers().get(RoomEvents.REQUEST_HEADER), published == null ? 0 : Long.parseLong(published));
+      message.headers().get(RoomEvents.REQUEST_HEADER), published == null ? 0 : Long.parseLong(published),
+      message.headers().get(RoomEvents.ID_HEADER));
     if (seq == 0) {
       dispatch(room, event);
     } else if (room.delivered < 0) {
@@ -223,7 +227,19 @@ final class RoomHub {
     });
   }
 
+  /** The node's log of each message's steps. */
+  MessageTrail trail() {
+    return trail;
+  }
+
   private void dispatch(Room room, RoomEvent event) {
+    if (event.seq > 0 && MessageTrail.enabled()) {
+      int subscribers = 0;
+      for (List<Subscriber> group : room.groups.values()) {
+        subscribers += group.size();
+      }
+      trail.delivered(event.messageId, event.seq, room.id, subscribers, event.publishedAt == 0);
+    }
     for (Map.Entry<Context, List<Subscriber>> group : room.groups.entrySet()) {
       List<Subscriber> subscribers = group.getValue();
       group.getKey().runOnContext(v -> {

@@ -28,8 +28,11 @@ public final class Meters {
   public final Counter delivered;
   public final Counter slowConsumers;
   public final Timer fanOut;
+  /** The node's log of each message's steps (off unless LOG_MESSAGES=INFO). */
+  public final MessageTrail trail;
 
-  public Meters() {
+  public Meters(String node) {
+    this.trail = new MessageTrail(node);
     Gauge.builder("parley_websocket_connections", webSockets, AtomicInteger::get)
       .description("open WebSocket connections").register(registry);
     Gauge.builder("parley_sse_connections", eventStreams, AtomicInteger::get)

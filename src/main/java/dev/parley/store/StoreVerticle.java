@@ -267,11 +267,13 @@ public final class StoreVerticle extends VerticleBase {
     if (content.codePointCount(0, content.length()) > limit) {
       throw new ParleyException(ErrorCode.TOO_LARGE, "content is longer than " + limit + " characters");
     }
+    long started = System.nanoTime();
     return messages.append(conversation, sender == null ? null : Requests.actor(request, SENDER_ID), role, content,
         request.getJsonObject(METADATA, new JsonObject()), request.getString(CLIENT_MSG_ID))
       .map(appended -> {
         if (!appended.duplicate()) {
           meters.stored.increment();
+          meters.trail.stored(appended.message(), System.nanoTime() - started);
           // Published only after commit, so every member sees exactly what was acknowledged.
           publish(conversation.toString(), RoomEvents.message(appended.message()));
         }

@@ -5,6 +5,7 @@ import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
 import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -27,12 +28,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AuditTest {
 
   private static final String ADMIN = "auditor@example.org";
+  private static String database;
   private static Parley node;
   private static Api api;
 
   @BeforeAll
   static void start() {
-    node = Nodes.start(Nodes.config(TestServices.newDatabase(), TestServices.redisUrl()).put("ADMIN_EMAILS", ADMIN));
+    database = TestServices.newDatabase();
+    node = Nodes.start(Nodes.config(database, TestServices.redisUrl()).put("ADMIN_EMAILS", ADMIN));
     api = new Api(node.httpPort());
   }
 
@@ -57,11 +60,17 @@ class AuditTest {
     }
   }
 
+  /** The admin's token: the account is registered by whichever test runs first. */
+  private static synchronized String adminToken() {
+    JsonObject credentials = new JsonObject().put("email", ADMIN).put("password", "correct horse battery");
+    Reply registered = api.post("/api/auth/register", null, credentials);
+    return (registered.status() == 201 ? registered : api.post("/api/auth/login", null, credentials)).json()
+      .getString("token");
+  }
+
   @Test
   void sensitiveOperationsAreLoggedAndOnlyAdminsReadTheLog() throws Exception {
-    Reply registered = api.post("/api/auth/register", null, new JsonObject().put("email", ADMIN)
-      .put("password", "correct horse battery"));
-    String adminToken = registered.json().getString("token");
+    String adminToken = adminToken();
     Session owner = api.register("owner");
     Session guest = api.register("guest");
     assertEquals(401, api.post("/api/auth/login", null, new JsonObject().put("email", owner.email())
@@ -103,5 +112,34 @@ class AuditTest {
     Reply refused = api.get("/api/admin/audit", owner.token());
     assertEquals(403, refused.status(), refused.text());
     assertEquals(401, api.get("/api/admin/audit", null).status());
+  }
+
+  @Test
+  void behindATrustedProxyTheAddressIsTheForwardedClients() throws Exception {
+    String adminToken = adminToken();
+    Session spoofer = api.register("spoofer");
+    io.vertx.core.MultiMap forwarded = io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+      .add("X-Forwarded-For", "203.0.113.7").add("Content-Type", "application/json");
+    Buffer wrong = new JsonObject().put("email", spoofer.email()).put("password", "wrong password").toBuffer();
+    // This node trusts no proxy: the header is ignored, the address is the connection's.
+    api.raw(io.vertx.core.http.HttpMethod.POST, "/api/auth/login", null, wrong, forwarded);
+
+    Parley proxied = Nodes.start(Nodes.config(database, TestServices.redisUrl()).put("ADMIN_EMAILS", ADMIN)
+      .put("TRUST_FORWARDED", true));
+    try (Api behindProxy = new Api(proxied.httpPort())) {
+      behindProxy.raw(io.vertx.core.http.HttpMethod.POST, "/api/auth/login", null, wrong, forwarded);
+    } finally {
+      proxied.stop().await();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<String> addresses;
+    do {
+      addresses = api.get("/api/admin/audit?limit=200", adminToken).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast)
+        .filter(e -> "login.failed".equals(e.getString("action")) && spoofer.email().equals(e.getString("actorEmail")))
+        .map(e -> e.getString("address")).toList();
+      TimeUnit.MILLISECONDS.sleep(addresses.size() < 2 ? 20 : 0);
+    } while (addresses.size() < 2 && System.nanoTime() < deadline);
+    assertEquals(Set.of("127.0.0.1", "203.0.113.7"), Set.copyOf(addresses), addresses.toString());
   }
 }

@@ -40,7 +40,12 @@ public record ParleyConfig(
    * @param maxBodyBytes  larger request bodies are refused with 413 TOO_LARGE
    * @param corsOrigins   web origins allowed to call the API from a browser; empty: none, {@code *}: any
    */
-  public record Http(String host, int port, int instances, long maxBodyBytes, List<String> corsOrigins) {
+  /**
+   * @param trustForwarded take the client's address from {@code X-Forwarded-For} (the access and audit logs): only
+   *                       when every request comes through a proxy that sets it, or anyone may claim any address
+   */
+  public record Http(String host, int port, int instances, long maxBodyBytes, List<String> corsOrigins,
+                     boolean trustForwarded) {
   }
 
   /**
@@ -115,7 +120,7 @@ public record ParleyConfig(
   public static final Set<String> PROVIDERS = Set.of("extractive", "openai", "anthropic", "http");
 
   public static final List<String> KEYS = List.of(
-    "HOST", "PORT", "HTTP_INSTANCES", "MAX_BODY_BYTES", "CORS_ORIGINS", "DATA_DIR", "DATABASE_URL", "DB_POOL_SIZE", "REDIS_URL",
+    "HOST", "PORT", "HTTP_INSTANCES", "MAX_BODY_BYTES", "CORS_ORIGINS", "TRUST_FORWARDED", "DATA_DIR", "DATABASE_URL", "DB_POOL_SIZE", "REDIS_URL",
     "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_EXPIRY_SECONDS", "BCRYPT_COST",
     "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_MEMBERS", "EVENTBUS_PORT",
     "ROLES", "NODE_NAME", "MAX_MESSAGE_CHARS", "BUS_TIMEOUT_MS", "SHUTDOWN_GRACE_MS",
@@ -150,7 +155,8 @@ public record ParleyConfig(
       in.integer("PORT", 8080, 0, 65535),
       in.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
       in.longValue("MAX_BODY_BYTES", 1_048_576, 1024, 1L << 30),
-      in.list("CORS_ORIGINS").stream().map(origin -> origin("CORS_ORIGINS", origin)).toList());
+      in.list("CORS_ORIGINS").stream().map(origin -> origin("CORS_ORIGINS", origin)).toList(),
+      in.bool("TRUST_FORWARDED", false));
     String secret = in.string("JWT_SECRET", null);
     if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
       throw new ConfigException("JWT_SECRET", "must be at least 32 bytes long, it has "

@@ -99,6 +99,9 @@ public final class IngressVerticle extends VerticleBase {
     Authenticator authenticated = new Authenticator(tokens);
 
     Router router = Router.router(vertx);
+    if (config.http().trustForwarded()) {
+      router.allowForward(io.vertx.ext.web.AllowForwardHeaders.X_FORWARD);
+    }
     router.route().handler(AccessLog::handle);
     router.get("/health").handler(liveness());
     router.get("/ready").handler(readiness(store, presence));

@@ -113,4 +113,35 @@ class ConfigTest {
       vertx.close().await();
     }
   }
+
+  @Test
+  void theClusterHostMayBeANameAndIsResolvedToAnAddress() {
+    ParleyConfig.Cluster named = new ParleyConfig.Cluster(true, "localhost", 5701, List.of("parley-2:5701"), 0);
+    com.hazelcast.config.Config hazelcast = dev.parley.config.ClusterSetup.hazelcast(named);
+    assertEquals("127.0.0.1", hazelcast.getProperty("hazelcast.local.localAddress"));
+    assertEquals(List.of("parley-2:5701", "localhost:5701"),
+      hazelcast.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
+
+    ConfigException unknown = assertThrows(ConfigException.class, () -> dev.parley.config.ClusterSetup.hazelcast(
+      new ParleyConfig.Cluster(true, "no-such-host.invalid", 5701, List.of(), 0)));
+    assertTrue(unknown.getMessage().startsWith("invalid configuration CLUSTER_HOST"), unknown.getMessage());
+  }
+
+  @Test
+  void theKubernetesClusterXmlKeepsItsDiscoveryAndTakesTheAddressFromTheConfig() throws Exception {
+    com.hazelcast.config.Config hazelcast;
+    try (var xml = Files.newInputStream(Path.of("docker", "kubernetes", "cluster.xml"))) {
+      hazelcast = dev.parley.config.ClusterSetup.hazelcast(
+        new ParleyConfig.Cluster(true, "127.0.0.1", 5701, List.of("ignored:5701"), 0),
+        dev.parley.config.ClusterSetup.parse(xml));
+    }
+    com.hazelcast.config.JoinConfig join = hazelcast.getNetworkConfig().getJoin();
+    assertTrue(join.getKubernetesConfig().isEnabled());
+    assertEquals("parley-hazelcast.parley.svc.cluster.local", join.getKubernetesConfig().getProperty("service-dns"));
+    assertFalse(join.getTcpIpConfig().isEnabled(), "no member list beside Kubernetes discovery");
+    assertFalse(join.getMulticastConfig().isEnabled());
+    assertEquals("127.0.0.1", hazelcast.getProperty("hazelcast.local.localAddress"));
+    assertEquals("parley", hazelcast.getClusterName());
+    assertTrue(hazelcast.getMultiMapConfigs().containsKey("__vertx.subs"), "the maps Vert.x needs are there too");
+  }
 }

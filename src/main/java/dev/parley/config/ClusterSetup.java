@@ -16,8 +16,9 @@ import java.util.List;
 /**
  * Builds the Hazelcast configuration: {@code conf/cluster.xml} (from the working directory, else the copy in
  * the jar) with the network taken from the typed config: bind address and port, TCP/IP join to the given
- * seeds, no multicast. Members do not authenticate each other, so the cluster port must be reachable only
- * from the cluster's own hosts (README, Operations).
+ * seeds, no multicast. When {@code cluster.xml} enables Hazelcast's Kubernetes discovery instead, that join
+ * is kept as written and the seeds are not used (README, "Kubernetes"). Members do not authenticate each
+ * other, so the cluster port must be reachable only from the cluster's own hosts (README, Operations).
  */
 public final class ClusterSetup {
 
@@ -27,14 +28,24 @@ public final class ClusterSetup {
   }
 
   public static Config hazelcast(ParleyConfig.Cluster cluster) {
-    Config config = load();
-    config.setProperty("hazelcast.local.localAddress", cluster.host());
+    return hazelcast(cluster, load());
+  }
+
+  /** Applies the typed settings to a Hazelcast configuration read from {@code cluster.xml}. Blocking (DNS). */
+  public static Config hazelcast(ParleyConfig.Cluster cluster, Config config) {
+    // Hazelcast wants an address here; a name (a container's service name, a pod's host name) is resolved first.
+    config.setProperty("hazelcast.local.localAddress", address(cluster.host()));
     // Open-source Hazelcast has no member authentication: listen on CLUSTER_HOST only, never on every interface.
     config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(cluster.port()).setPortAutoIncrement(false);
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
+    if (join.getKubernetesConfig().isEnabled()) {
+      join.getTcpIpConfig().setEnabled(false);
+      join.getAutoDetectionConfig().setEnabled(false);
+      return config;
+    }
     join.getAutoDetectionConfig().setEnabled(false);
     List<String> members = new ArrayList<>(cluster.members());
     String self = cluster.host() + ":" + cluster.port();
@@ -45,6 +56,19 @@ public final class ClusterSetup {
     return config;
   }
 
+  private static String address(String host) {
+    try {
+      return java.net.InetAddress.getByName(host).getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new ConfigException("CLUSTER_HOST", "'" + host + "' does not resolve to an address");
+    }
+  }
+
+  /** Parses a Hazelcast XML configuration. */
+  public static Config parse(InputStream xml) {
+    return new XmlConfigBuilder(xml).build();
+  }
+
   private static Config load() {
     Path file = Path.of(CLUSTER_XML);
     try (InputStream in = Files.exists(file)
@@ -53,7 +77,7 @@ public final class ClusterSetup {
       if (in == null) {
         throw new ConfigException("CLUSTER", CLUSTER_XML + " is missing from the working directory and the jar");
       }
-      return new XmlConfigBuilder(in).build();
+      return parse(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -28,6 +28,7 @@ public final class Meters {
   public final Counter delivered;
   public final Counter slowConsumers;
   public final Timer fanOut;
+  public final io.micrometer.core.instrument.DistributionSummary appendBatch;
   /** The node's log of each message's steps (off unless LOG_MESSAGES=INFO). */
   public final MessageTrail trail;
 
@@ -47,6 +48,9 @@ public final class Meters {
       .register(registry);
     slowConsumers = Counter.builder("parley_slow_consumers_closed").description("clients closed for reading too slowly")
       .register(registry);
+    appendBatch = io.micrometer.core.instrument.DistributionSummary.builder("parley_store_append_batch_size")
+      .description("messages written by one group-commit transaction").baseUnit("messages")
+      .serviceLevelObjectives(1, 2, 5, 10, 20, 50, 100, 200, 500).register(registry);
     fanOut = Timer.builder("parley_fanout_latency").description("from the store's commit to the write to a client")
       .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
       .register(registry);

@@ -53,7 +53,10 @@ public final class StoreVerticle extends VerticleBase {
 
   private final ParleyConfig config;
   private final Meters meters;
+  /** The most messages one group-commit transaction writes. */
+  private static final int MAX_BATCH = 500;
   private Pool pool;
+  private GroupCommit groupCommit;
   private Users users;
   private Conversations conversations;
   private Messages messages;
@@ -85,6 +88,8 @@ public final class StoreVerticle extends VerticleBase {
       users = new Users(pool);
       conversations = new Conversations(pool);
       messages = new Messages(pool);
+      groupCommit = new GroupCommit(pool, messages, MAX_BATCH, Math.max(1, config.dbPoolSize() / 2),
+        meters.appendBatch::record);
       documents = new Documents(pool, config.knowledge().searchLanguage());
       audit = new Audit(pool);
       consumer = vertx.eventBus().consumer(Addresses.STORE, this::handle);
@@ -268,7 +273,7 @@ public final class StoreVerticle extends VerticleBase {
       throw new ParleyException(ErrorCode.TOO_LARGE, "content is longer than " + limit + " characters");
     }
     long started = System.nanoTime();
-    return messages.append(conversation, sender == null ? null : Requests.actor(request, SENDER_ID), role, content,
+    return groupCommit.append(conversation, sender == null ? null : Requests.actor(request, SENDER_ID), role, content,
         request.getJsonObject(METADATA, new JsonObject()), request.getString(CLIENT_MSG_ID))
       .map(appended -> {
         if (!appended.duplicate()) {

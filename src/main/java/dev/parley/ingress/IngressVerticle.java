@@ -61,7 +61,7 @@ public final class IngressVerticle extends VerticleBase {
     public Node(io.vertx.core.Vertx vertx, ParleyConfig config, Meters meters) {
       this.meters = meters;
       this.hub = new RoomHub(vertx, new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs()),
-        meters.rooms, meters.trail);
+        meters);
     }
 
     /** How many rooms have local subscribers on this node. */

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The node's registry of rooms with local subscribers, and its one fan-out path (DESIGN.md §1). For each room
@@ -49,13 +50,15 @@ final class RoomHub {
   private final java.util.concurrent.atomic.AtomicInteger count;
   private final Map<String, Room> rooms = new HashMap<>();
   private final MessageTrail trail;
+  private final io.micrometer.core.instrument.Timer fanOut;
 
-  /** @param count kept equal to the number of rooms with local subscribers (a metric) */
-  RoomHub(Vertx vertx, StoreClient store, java.util.concurrent.atomic.AtomicInteger count, MessageTrail trail) {
+  /** @param meters {@code rooms} is kept equal to the number of rooms with local subscribers */
+  RoomHub(Vertx vertx, StoreClient store, dev.parley.metrics.Meters meters) {
     this.vertx = vertx;
-    this.trail = trail;
+    this.trail = meters.trail;
+    this.fanOut = meters.fanOut;
     this.store = store;
-    this.count = count;
+    this.count = meters.rooms;
     // A context of its own on one of the node's event loops (the caller's may be the cluster manager's).
     this.context = ((VertxInternal) vertx).createEventLoopContext();
   }
@@ -245,6 +248,10 @@ final class RoomHub {
       group.getKey().runOnContext(v -> {
         for (Subscriber subscriber : subscribers) {
           subscriber.deliver(room.id, event);
+        }
+        // Once per event loop, not per socket: from the publish to the write to this loop's last socket.
+        if (event.seq > 0 && event.publishedAt > 0) {
+          fanOut.record(Math.max(0, System.currentTimeMillis() - event.publishedAt), TimeUnit.MILLISECONDS);
         }
       });
     }

@@ -237,10 +237,6 @@ abstract class Session implements Subscriber {
       }
       joined.floor = event.seq;
       realtime.meters().delivered.increment();
-      if (event.publishedAt > 0) {
-        realtime.meters().fanOut.record(Math.max(0, System.currentTimeMillis() - event.publishedAt),
-          java.util.concurrent.TimeUnit.MILLISECONDS);
-      }
     }
     writeEvent(event);
     // Rare events that end this session's place in the room: it was removed, or the room deleted.

@@ -168,6 +168,14 @@ class GroupCommitTest {
     StoreClient.Since stored = store.since(room, 0, 1000).await();
     assertEquals(99, stored.lastSeq());
     assertEquals(LongStream.rangeClosed(1, 99).boxed().toList(), stored.messages().stream().map(ChatMessage::seq).toList());
+    // Retried one by one, the sender's messages keep the order they were sent in.
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      if (i != 50) {
+        expected.add("fine " + i);
+      }
+    }
+    assertEquals(expected, stored.messages().stream().map(ChatMessage::content).toList());
   }
 
   /** Group-commit transactions so far, as /metrics reports them. */

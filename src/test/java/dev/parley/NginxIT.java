@@ -34,6 +34,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(240)
 class NginxIT {
 
+  private static final String PARTNER = "https://partner.example";
+  private static final String ADMIN = "nginx-admin@example.org";
   private static final List<NodeProcess> nodes = new ArrayList<>();
   private static Nginx nginx;
   private static int port;
@@ -48,6 +50,10 @@ class NginxIT {
     for (int i = 0; i < 3; i++) {
       Map<String, String> env = NodeProcess.clusterEnv("parley-" + (i + 1), httpPorts[i], clusterPorts[i], seeds, database);
       env.put("TRUST_FORWARDED", "true");
+      // Cross-origin access for one partner site only: the web client's own origin must still pass.
+      env.put("CORS_ORIGINS", PARTNER);
+      env.put("WS_ORIGINS", PARTNER);
+      env.put("ADMIN_EMAILS", ADMIN);
       env.put("HTTP_INSTANCES", "1");
       nodes.add(NodeProcess.start(env));
     }
@@ -141,6 +147,57 @@ class NginxIT {
       }
     } finally {
       opened.forEach(Ws::close);
+    }
+  }
+
+  @Test
+  void behindNginxTheNodesSeeTheRealClientAndTheBrowsersOrigin() throws Exception {
+    String own = "http://127.0.0.1:" + port;
+    try (Api api = new Api(port)) {
+      JsonObject credentials = new JsonObject().put("email", ADMIN).put("password", "correct horse battery");
+      String admin = api.post("/api/auth/register", null, credentials).json().getString("token");
+      Session dora = api.register("dora");
+
+      // A forged X-Forwarded-For is replaced by the address nginx saw.
+      io.vertx.core.MultiMap forged = io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+        .add("X-Forwarded-For", "203.0.113.66").add("Content-Type", "application/json");
+      assertEquals(401, api.raw(io.vertx.core.http.HttpMethod.POST, "/api/auth/login", null,
+        new JsonObject().put("email", dora.email()).put("password", "wrong password").toBuffer(), forged).status());
+      JsonObject failed = awaitAudit(api, admin, dora.email());
+      assertEquals("127.0.0.1", failed.getString("address"), failed.encode());
+
+      // The page's own origin (the proxy's) passes the nodes' same-origin check; another site does not.
+      io.vertx.core.MultiMap fromPage = io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Origin", own)
+        .add("Content-Type", "application/json");
+      assertEquals(201, api.raw(io.vertx.core.http.HttpMethod.POST, "/api/conversations", "Bearer " + dora.token(),
+        new JsonObject().put("title", "from the page").toBuffer(), fromPage).status());
+      io.vertx.core.MultiMap fromElsewhere = io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+        .add("Origin", "https://evil.example").add("Content-Type", "application/json");
+      assertEquals(403, api.raw(io.vertx.core.http.HttpMethod.POST, "/api/conversations", "Bearer " + dora.token(),
+        new JsonObject().put("title", "from elsewhere").toBuffer(), fromElsewhere).status());
+      assertEquals(403, Ws.refusedStatus(port, "/ws/chat?token=" + dora.token(),
+        io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Origin", "https://evil.example")));
+      try (Ws ws = Ws.connect(port, "/ws/chat?token=" + dora.token(),
+        io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Origin", own), 0)) {
+        ws.await("connection");
+      }
+    }
+  }
+
+  /** The failed login of {@code email} in the audit log; entries are written just after the answer. */
+  private static JsonObject awaitAudit(Api api, String adminToken, String email) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      for (Object item : api.get("/api/admin/audit?limit=200", adminToken).json().getJsonArray("items")) {
+        JsonObject entry = (JsonObject) item;
+        if ("login.failed".equals(entry.getString("action")) && email.equals(entry.getString("actorEmail"))) {
+          return entry;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no failed login of " + email + " in the audit log");
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
     }
   }
 

@@ -38,13 +38,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class ParleyClientTest {
 
+  private static String database;
   private static Parley node;
   private static Api api;
   private static ParleyClient parley;
 
   @BeforeAll
   static void start() {
-    node = Nodes.start();
+    database = TestServices.newDatabase();
+    node = Nodes.start(Nodes.config(database, TestServices.redisUrl()));
     api = new Api(node.httpPort());
     parley = ParleyClient.create(node.vertx());
   }
@@ -73,10 +75,45 @@ class ParleyClientTest {
     Reply login = api.post("/api/auth/login", null, new JsonObject().put("email", "digest@bot.invalid")
       .put("password", "anything at all"));
     assertEquals(401, login.status());
-    Reply squat = api.post("/api/auth/register", null, new JsonObject().put("email", "helper@bot.invalid")
-      .put("password", "correct horse battery"));
-    assertEquals(400, squat.status());
-    assertEquals("INVALID_INPUT", squat.errorCode());
+    for (String email : List.of("helper@bot.invalid", "Helper@BOT.Invalid")) {
+      Reply squat = api.post("/api/auth/register", null, new JsonObject().put("email", email)
+        .put("password", "correct horse battery"));
+      assertEquals(400, squat.status(), email);
+      assertEquals("INVALID_INPUT", squat.errorCode());
+    }
+  }
+
+  @Test
+  void aBotNeverTakesOverAPersonsAccount() {
+    // An account from before bot addresses were reserved, written straight into the database.
+    io.vertx.sqlclient.Pool pool = io.vertx.pgclient.PgBuilder.pool()
+      .connectingTo(io.vertx.pgclient.PgConnectOptions.fromUri(database)).using(node.vertx()).build();
+    try {
+      pool.query("INSERT INTO users (email, display_name, password_hash) VALUES ('taken@bot.invalid', 'A person', "
+        + "'$2b$04$abcdefghijklmnopqrstuu')").execute().await();
+    } finally {
+      pool.close().await();
+    }
+    assertEquals(ErrorCode.CONFLICT, codeOf(parley.bot("taken", "Impostor")));
+  }
+
+  @Test
+  void whatTheFacadePostsNeverAsksTheAssistant() {
+    Session fay = api.register("fay");
+    User bot = parley.bot("quiet", "Quiet bot").await();
+    Conversation room = parley.createConversation(bot.id(), "always answers people", "always").await();
+    parley.addMember(bot.id(), room.id(), fay.email()).await();
+    try (Ws ws = Ws.open(node.httpPort(), fay.token()).join(room.id())) {
+      parley.post(bot.id(), room.id(), "hello, is anyone there?").await();
+      parley.post(fay.userId(), room.id(), "posted for fay by a service").await();
+      JsonObject ack = ws.say(room.id(), "hello from fay herself", "f-1");
+      JsonObject complete = ws.await(f -> "complete".equals(f.getString("type")), 30_000);
+      assertEquals(ack.getString("id"), complete.getJsonObject("metadata").getString("inReplyTo"), complete.encode());
+      // Every assistant frame so far belongs to the one answer: the facade's two posts asked nothing.
+      String requestId = complete.getString("requestId");
+      assertTrue(ws.received().stream().filter(f -> f.getString("requestId") != null)
+        .allMatch(f -> requestId.equals(f.getString("requestId"))), ws.received().toString());
+    }
   }
 
   @Test

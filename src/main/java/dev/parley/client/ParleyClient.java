@@ -115,10 +115,11 @@ public final class ParleyClient {
 
   /**
    * Posts a message as {@code senderId}, a member of the room: it is stored with the next {@code seq}, then
-   * published to every member on every node, exactly as a message sent over WebSocket. The future completes
-   * once it is committed, with the stored message. Posting again with the same {@code clientMsgId} stores
-   * nothing and answers the original, so a retry after a timeout is safe. A bot's message does not ask the
-   * assistant, so bots never talk to it in a loop.
+   * published to every member on every node, as a message sent over WebSocket is. The future completes once it
+   * is committed, with the stored message. Posting again with the same {@code clientMsgId} stores nothing and
+   * answers the original, so a retry after a timeout is safe. Unlike a person's message, it is not rate-limited
+   * (the cluster is trusted; {@code MAX_MESSAGE_CHARS} still holds), and it never asks the assistant, whoever
+   * the sender, so a bot cannot talk to it in a loop.
    */
   public Future<ChatMessage> post(String senderId, String conversationId, String content, String clientMsgId,
                                   JsonObject metadata) {
@@ -150,7 +151,8 @@ public final class ParleyClient {
   /**
    * Contributes context to the assistant's answers (DESIGN.md §6): before it writes an answer, the assistant
    * asks one registered provider, with a short timeout. A null {@link Context}, a failure or a late reply means
-   * no context; the answer goes on without it.
+   * no context; the answer goes on without it. When several providers are registered, each request goes to one
+   * of them (the event bus picks in turn), so register one provider that answers for every room.
    */
   public Future<Subscription> provideContext(ContextProvider provider) {
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(AssistantApi.CONTEXT, request -> {
@@ -164,7 +166,7 @@ public final class ParleyClient {
       }
       answered.onComplete(done -> {
         if (done.failed()) {
-          request.fail(500, "the context provider failed");
+          request.fail(dev.parley.bus.ErrorCode.INTERNAL.busCode, "the context provider failed");
         } else {
           request.reply(done.result() == null ? new JsonObject() : done.result().toJson());
         }

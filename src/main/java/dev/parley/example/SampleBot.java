@@ -2,6 +2,7 @@ package dev.parley.example;
 
 import dev.parley.bus.ChatMessage;
 import dev.parley.bus.Conversation;
+import dev.parley.bus.RoomEvents;
 import dev.parley.bus.User;
 import dev.parley.client.ParleyClient;
 import io.vertx.core.Future;
@@ -36,6 +37,7 @@ public final class SampleBot extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(SampleBot.class);
   static final String HANDLE = "sample";
+  static final String COMMAND = "/sample";
   static final int MAX_SAMPLES = 20;
 
   private final String roomTitle;
@@ -76,7 +78,10 @@ public final class SampleBot extends VerticleBase {
       })
       .compose(conversation -> {
         room = conversation;
-        return Future.all(members.stream().map(email -> parley.addMember(bot.id(), room.id(), email)).toList());
+        // A member who cannot be added (no such account yet) is logged and skipped: the others still get in.
+        return Future.join(members.stream().map(email -> parley.addMember(bot.id(), room.id(), email)
+          .onFailure(failure -> LOG.warn("could not add {} to the room: {}", email, failure.getMessage()))).toList())
+          .otherwiseEmpty();
       })
       .compose(added -> parley.subscribe(room.id(), this::onEvent))
       .compose(subscribed -> parley.provideContext(this::context))
@@ -85,24 +90,35 @@ public final class SampleBot extends VerticleBase {
       .onSuccess(hello -> LOG.info("sample bot ready in room {} (seq {})", room.id(), hello.seq()));
   }
 
-  /** One room per title: a restarted bot carries on in the room it made before. */
+  /**
+   * One room per title: a restarted bot carries on in the room it made before. Only a room the bot owns counts,
+   * never one a person made with the same title and added the bot to.
+   */
   private Future<Conversation> findOrCreateRoom() {
-    return parley.conversations(bot.id(), 100, null)
-      .compose(page -> page.items().stream().filter(c -> roomTitle.equals(c.title())).findFirst()
-        .map(Future::succeededFuture)
-        .orElseGet(() -> parley.createConversation(bot.id(), roomTitle, Conversation.DEFAULT_ASSISTANT_MODE)));
+    return findRoom(null).compose(found -> found != null ? Future.succeededFuture(found)
+      : parley.createConversation(bot.id(), roomTitle, Conversation.DEFAULT_ASSISTANT_MODE));
+  }
+
+  private Future<Conversation> findRoom(String cursor) {
+    return parley.conversations(bot.id(), 100, cursor).compose(page -> {
+      Conversation mine = page.items().stream()
+        .filter(c -> roomTitle.equals(c.title()) && bot.id().equals(c.ownerId())).findFirst().orElse(null);
+      return mine != null || page.nextCursor() == null ? Future.succeededFuture(mine) : findRoom(page.nextCursor());
+    });
   }
 
   private void onEvent(JsonObject event) {
-    if (!"message".equals(event.getString("type"))) {
+    if (!RoomEvents.MESSAGE.equals(event.getString(RoomEvents.TYPE))) {
       return;
     }
     ChatMessage message = ChatMessage.fromJson(event);
-    if (bot.id().equals(message.senderId()) || message.content() == null
-      || !message.content().startsWith("/sample")) {
+    if (bot.id().equals(message.senderId()) || message.content() == null) {
       return;
     }
     List<String> words = Arrays.stream(message.content().trim().split("\\s+")).toList();
+    if (!COMMAND.equals(words.get(0))) {
+      return;
+    }
     String command = words.size() > 1 ? words.get(1) : "help";
     switch (command) {
       case "create" -> create(message, words);

@@ -33,9 +33,9 @@ import java.util.function.IntConsumer;
  *
  * <p>Per message the outcome is the one a lone append would have: NOT_FOUND when the sender is not a member or
  * the room is gone, the original message for a {@code clientMsgId} seen before (in an earlier transaction or
- * earlier in the same batch). When PostgreSQL refuses the batch as a whole (a concurrent writer on another node
- * took a {@code clientMsgId} first, or one message has something PostgreSQL rejects), its messages are retried
- * one by one, so one bad message never fails the others. Not thread-safe: used on the store verticle's context.
+ * earlier in the same batch). When PostgreSQL refuses the batch for what is in it (a concurrent writer on another
+ * node took a {@code clientMsgId} first, or one message has something PostgreSQL rejects), its messages are
+ * retried one by one, in order, so one bad message never fails the others. Not thread-safe: used on the store verticle's context.
  */
 final class GroupCommit {
 
@@ -147,15 +147,30 @@ final class GroupCommit {
       if (done.succeeded()) {
         done.result().forEach(Runnable::run);
         settled.complete();
-      } else if (done.cause() instanceof PgException) {
-        // Refused as a whole: one by one, each message gets the answer it would have had alone.
-        Future.join(distinct.stream().map(this::alone).toList()).onComplete(all -> settled.complete());
+      } else if (refusedForItsContent(done.cause())) {
+        // Refused as a whole for what is in it: one by one, in order (a sender's messages keep their order), each
+        // message gets the answer it would have had alone.
+        Future<?> chain = Future.succeededFuture();
+        for (Pending pending : distinct) {
+          chain = chain.eventually(() -> alone(pending));
+        }
+        chain.onComplete(all -> settled.complete());
       } else {
         distinct.forEach(pending -> pending.promise().tryFail(done.cause()));
         settled.complete();
       }
     });
     return settled.future();
+  }
+
+  /**
+   * A data exception (class 22: a NUL byte, an invalid value) or an integrity violation (class 23: another node
+   * stored the same clientMsgId first) concerns single messages. Anything else (the database going away, out of
+   * connections, shutting down) concerns them all, and retrying each would only add load: they fail together.
+   */
+  private static boolean refusedForItsContent(Throwable failure) {
+    return failure instanceof PgException pg && pg.getSqlState() != null
+      && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
   }
 
   private Future<Appended> alone(Pending pending) {

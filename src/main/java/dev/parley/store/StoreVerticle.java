@@ -38,6 +38,14 @@ import static dev.parley.bus.StoreApi.*;
  */
 public final class StoreVerticle extends VerticleBase {
 
+  /** The most messages one group-commit transaction writes. */
+  private static final int MAX_BATCH = 500;
+  /**
+   * One group-commit transaction at a time: the next batch forms while it runs, so batches grow with the load,
+   * and a batch never overtakes the one before it, so each sender's messages keep the order they arrived in.
+   */
+  private static final int BATCHES_IN_FLIGHT = 1;
+
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
   /** SQLSTATE class 22: data exceptions. */
   private static final String DATA_EXCEPTION = "22";
@@ -53,8 +61,6 @@ public final class StoreVerticle extends VerticleBase {
 
   private final ParleyConfig config;
   private final Meters meters;
-  /** The most messages one group-commit transaction writes. */
-  private static final int MAX_BATCH = 500;
   private Pool pool;
   private GroupCommit groupCommit;
   private Users users;
@@ -88,8 +94,7 @@ public final class StoreVerticle extends VerticleBase {
       users = new Users(pool);
       conversations = new Conversations(pool);
       messages = new Messages(pool);
-      groupCommit = new GroupCommit(pool, messages, MAX_BATCH, Math.max(1, config.dbPoolSize() / 2),
-        meters.appendBatch::record);
+      groupCommit = new GroupCommit(pool, messages, MAX_BATCH, BATCHES_IN_FLIGHT, meters.appendBatch::record);
       documents = new Documents(pool, config.knowledge().searchLanguage());
       audit = new Audit(pool);
       consumer = vertx.eventBus().consumer(Addresses.STORE, this::handle);

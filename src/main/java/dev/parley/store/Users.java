@@ -30,8 +30,8 @@ final class Users {
    * that is already a bot's, so a person's account can never be turned into one.
    */
   private static final String BOT = "INSERT INTO users AS u (email, display_name, password_hash, roles) "
-    + "VALUES ($1, $2, '" + User.NO_PASSWORD + "', ARRAY['bot']) ON CONFLICT (lower(email)) DO UPDATE "
-    + "SET display_name = EXCLUDED.display_name WHERE 'bot' = ANY(u.roles) RETURNING " + Rows.USER_COLUMNS;
+    + "VALUES ($1, $2, $3, ARRAY[$4]) ON CONFLICT (lower(email)) DO UPDATE "
+    + "SET display_name = EXCLUDED.display_name WHERE $4 = ANY(u.roles) RETURNING " + Rows.USER_COLUMNS;
 
   private final Pool pool;
 
@@ -54,8 +54,14 @@ final class Users {
 
   /** The bot with this handle ({@code handle@bot.invalid}), created or renamed to {@code displayName}. */
   Future<User> bot(String handle, String displayName) {
-    return pool.preparedQuery(BOT).execute(Tuple.of(User.botEmail(handle), displayName))
-      .map(rows -> Rows.user(single(rows, "bot")));
+    return pool.preparedQuery(BOT).execute(Tuple.of(User.botEmail(handle), displayName, User.NO_PASSWORD, User.ROLE_BOT))
+      .map(rows -> {
+        if (rows.size() == 0) {
+          // The address is a person's (registered before bot addresses were reserved): never take it over.
+          throw new ParleyException(ErrorCode.CONFLICT, "a person's account holds " + User.botEmail(handle));
+        }
+        return Rows.user(rows.iterator().next());
+      });
   }
 
   Future<JsonObject> credentials(String email) {

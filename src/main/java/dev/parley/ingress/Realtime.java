@@ -54,6 +54,8 @@ final class Realtime {
   private final dev.parley.metrics.Meters meters;
   private final Set<Session> sessions = new LinkedHashSet<>();
   private long heartbeatTimer = -1;
+  /** How often a slice of the connections is refreshed in presence. */
+  private static final long REFRESH_SLICE_MS = 250;
   private long refreshTimer = -1;
   private boolean draining;
 
@@ -81,8 +83,14 @@ final class Realtime {
   void start() {
     long ping = config().pingIntervalMs();
     heartbeatTimer = vertx.setPeriodic(ping, ping, t -> heartbeat());
-    long refresh = Math.max(200, config().presenceTtlMs() / 3);
-    refreshTimer = vertx.setPeriodic(refresh, refresh, t -> refreshPresence());
+    // Every connection is refreshed once a third of the TTL, but not all at once: a slice every quarter of a
+    // second. Thousands of connections in one script call would hold Redis, and with it every rate check (so
+    // every message), for tens of milliseconds.
+    long period = Math.max(200, config().presenceTtlMs() / 3);
+    int slices = (int) Math.max(1, period / REFRESH_SLICE_MS);
+    long[] tick = {0};
+    refreshTimer = vertx.setPeriodic(period / slices, period / slices,
+      t -> refreshPresence((int) (tick[0]++ % slices), slices));
   }
 
   ParleyConfig.Realtime config() {
@@ -265,10 +273,13 @@ final class Realtime {
     }
   }
 
-  /** This instance's heartbeat in Redis: every joined room of every session is still here. */
-  private void refreshPresence() {
+  /** This instance's heartbeat in Redis: every joined room of the sessions in this slice is still here. */
+  private void refreshPresence(int slice, int slices) {
     JsonArray connections = new JsonArray();
     for (Session session : sessions) {
+      if (Math.floorMod(session.connectionId.hashCode(), slices) != slice) {
+        continue;
+      }
       for (Session.Joined joined : session.rooms.values()) {
         if (joined.attached) {
           connections.add(new JsonObject().put(PresenceApi.CONVERSATION_ID, joined.id)

@@ -131,6 +131,8 @@ public final class Bench {
     fleet.countUntil = end;
     fleet.delivered.set(0);
     boolean measuring = false;
+    boolean printTimeline = "true".equals(options.get("timeline"));
+    long nextSecond = measureFrom + 1_000_000_000L;
     long sent = 0;
     while (true) {
       long due = start + sent * interval;
@@ -138,6 +140,13 @@ public final class Bench {
         break;
       }
       long now = System.nanoTime();
+      if (printTimeline && now >= nextSecond) {
+        Histogram second = fleet.timeline.getIntervalHistogram();
+        System.out.printf(Locale.ROOT, "#   +%2d s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d deliveries%n",
+          (nextSecond - measureFrom) / 1_000_000_000L, second.getValueAtPercentile(50) / 1e3,
+          second.getValueAtPercentile(99) / 1e3, second.getMaxValue() / 1e3, second.getTotalCount());
+        nextSecond += 1_000_000_000L;
+      }
       if (due > now) {
         LockSupport.parkNanos(Math.min(due - now, 1_000_000));
         continue;
@@ -199,7 +208,9 @@ public final class Bench {
   private List<String> startCluster(int count) throws Exception {
     Path dir = Files.createTempDirectory("parley-bench");
     workDir = dir;
-    EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(dir.resolve("postgres"), true);
+    // Durable unless told otherwise: every commit is flushed to disk, as in production.
+    EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(dir.resolve("postgres"),
+      !"false".equals(options.get("durable")));
     services.add(postgres);
     EmbeddedRedisServer redis = EmbeddedRedisServer.start(dir.resolve("redis"));
     services.add(redis);

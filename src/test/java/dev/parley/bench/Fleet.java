@@ -38,6 +38,8 @@ final class Fleet implements AutoCloseable {
   private final WebSocketClient sockets;
   final List<Room> rooms = new ArrayList<>();
   final Recorder latency = new Recorder(60_000_000L, 3);
+  /** The same values again, read every second when the timeline is printed. */
+  final Recorder timeline = new Recorder(60_000_000L, 2);
   final AtomicLong delivered = new AtomicLong();
   final AtomicLong acked = new AtomicLong();
   final AtomicLong refused = new AtomicLong();
@@ -153,7 +155,9 @@ final class Fleet implements AutoCloseable {
       long due = parseLong(text, mark + MARK.length());
       if (due >= countFrom && due < countUntil) {
         delivered.incrementAndGet();
-        latency.recordValue(Math.max(0, (System.nanoTime() - due) / 1_000));
+        long micros = Math.max(0, (System.nanoTime() - due) / 1_000);
+        latency.recordValue(micros);
+        timeline.recordValue(micros);
       }
     } else if (text.startsWith("{\"type\":\"ack\"")) {
       acked.incrementAndGet();

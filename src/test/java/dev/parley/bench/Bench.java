@@ -24,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <ul>
  *   <li>{@code steady}: connections in rooms of a fixed size, a fixed rate of messages, every one stored;</li>
- *   <li>{@code sweep}: the same, with the rate raised step by step until p99 passes 100 ms or a message is lost.</li>
+ *   <li>{@code sweep}: the same, with the rate raised step by step until p99 passes 100 ms or a message is lost;</li>
+ *   <li>{@code store}: each user alone in a room, the rate raised likewise: how many messages a second are stored.</li>
  * </ul>
  *
  * Without {@code --targets} it starts what it measures: a durable embedded PostgreSQL, an embedded Redis, and
@@ -70,13 +71,15 @@ public final class Bench {
 
   private void run() throws Exception {
     String scenario = options.get("scenario");
-    boolean sweep = "sweep".equals(scenario);
+    boolean store = "store".equals(scenario);
+    boolean sweep = "sweep".equals(scenario) || store;
     if (!sweep && !"steady".equals(scenario)) {
       throw new IllegalArgumentException("unknown scenario " + scenario);
     }
-    int connections = integer("connections", sweep ? 2_000 : 5_000);
-    int rooms = integer("rooms", sweep ? 40 : 100);
-    int nodes = integer("nodes", sweep ? 2 : 1);
+    // store: everyone alone in a room, so each message is one delivery and the rate is what the store takes.
+    int connections = integer("connections", store ? 1_000 : sweep ? 2_000 : 5_000);
+    int rooms = integer("rooms", store ? connections : sweep ? 40 : 100);
+    int nodes = integer("nodes", sweep && !store ? 2 : 1);
     List<String> targets = options.containsKey("targets") ? List.of(options.get("targets").split(","))
       : startCluster(nodes);
     if (options.containsKey("targets")) {
@@ -99,8 +102,13 @@ public final class Bench {
         rssAfter / 1e6, (rssAfter - rssBefore) / 1024.0 / connections);
       System.out.println(Result.HEADER);
       if (sweep) {
-        for (String rate : options.getOrDefault("rates", "200,300,400,500,600,750,900,1100").split(",")) {
-          Result result = measure(fleet, Integer.parseInt(rate), integer("seconds", 20), integer("warmup", 5));
+        String rates = store ? "2000,5000,10000,15000,20000,25000" : "200,300,400,500,600,750,900,1100";
+        // The JIT compiler is still at work for the first half minute of load (a second core's worth, measured
+        // per thread), so the first step warms up long; the later ones only settle at their new rate.
+        int warmup = integer("warmup", 30);
+        for (String rate : options.getOrDefault("rates", rates).split(",")) {
+          Result result = measure(fleet, Integer.parseInt(rate), integer("seconds", 20), warmup);
+          warmup = integer("step-warmup", 5);
           System.out.println(result.row(scenario, connections, targets.size()));
           if (result.p99Ms() > 100 || result.lost() > 0) {
             System.out.println("# stopped: " + (result.lost() > 0 ? "messages lost" : "p99 above 100 ms"));
@@ -108,7 +116,7 @@ public final class Bench {
           }
         }
       } else {
-        Result result = measure(fleet, integer("rate", 300), integer("seconds", 60), integer("warmup", 10));
+        Result result = measure(fleet, integer("rate", 300), integer("seconds", 60), integer("warmup", 30));
         System.out.println(result.row(scenario, connections, targets.size()));
       }
     } finally {
@@ -126,6 +134,8 @@ public final class Bench {
     long serverCpu = 0;
     long ownCpu = 0;
     long machineCpu = 0;
+    long databaseCpu = 0;
+    List<Long> databasePids = Probe.databasePids();
     long ackedBefore = 0;
     fleet.countFrom = measureFrom;
     fleet.countUntil = end;
@@ -157,6 +167,7 @@ public final class Bench {
         serverCpu = Probe.cpuNanos(serverPids);
         ownCpu = Probe.ownCpuNanos();
         machineCpu = Probe.machineBusyNanos();
+        databaseCpu = Probe.cpuNanos(databasePids);
         ackedBefore = fleet.acked.get();
       }
       Fleet.Room room = fleet.rooms.get((int) (sent % fleet.rooms.size()));
@@ -171,6 +182,7 @@ public final class Bench {
     serverCpu = Probe.cpuNanos(serverPids) - serverCpu;
     ownCpu = Probe.ownCpuNanos() - ownCpu;
     machineCpu = Probe.machineBusyNanos() - machineCpu;
+    databaseCpu = Probe.cpuNanos(databasePids) - databaseCpu;
     long delivered = fleet.delivered.get();
     // What is still in flight may arrive; a message that takes longer than this counts as lost.
     long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -182,14 +194,16 @@ public final class Bench {
     int cores = Runtime.getRuntime().availableProcessors();
     return new Result(rate, window, latency, delivered, expected - finallyDelivered, fleet.acked.get() - ackedBefore,
       fleet.refused.get(), serverCpu / 1e3 / Math.max(1, delivered), ownCpu / (window * 1e9 * cores),
-      machineCpu / (window * 1e9 * cores), Probe.rssBytes(serverPids));
+      machineCpu / (window * 1e9 * cores), databaseCpu / (window * 1e9 * cores), Probe.rssBytes(serverPids));
   }
 
   record Result(int rate, double window, Histogram latency, long delivered, long lost, long acked, long refused,
-                double serverMicrosPerDelivery, double generatorShare, double machineShare, long serverRss) {
+                double serverMicrosPerDelivery, double generatorShare, double machineShare, double databaseShare,
+                long serverRss) {
 
     static final String HEADER = "| scenario | connections | nodes | msg/s | deliveries/s | p50 ms | p95 ms | p99 ms "
-      + "| max ms | lost | refused | server CPU µs/delivery | generator CPU | machine CPU | server RSS MB |";
+      + "| max ms | lost | refused | server CPU µs/delivery | generator CPU | PostgreSQL+Redis CPU | machine CPU "
+      + "| server RSS MB |";
 
     double p99Ms() {
       return latency.getValueAtPercentile(99) / 1e3;
@@ -197,10 +211,10 @@ public final class Bench {
 
     String row(String scenario, int connections, int nodes) {
       return String.format(Locale.ROOT, "| %s | %d | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %d | %.1f "
-          + "| %.0f%% | %.0f%% | %.0f |", scenario, connections, nodes, rate, delivered / window,
+          + "| %.0f%% | %.0f%% | %.0f%% | %.0f |", scenario, connections, nodes, rate, delivered / window,
         latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(95) / 1e3, p99Ms(),
-        latency.getMaxValue() / 1e3, lost, refused, serverMicrosPerDelivery, generatorShare * 100, machineShare * 100,
-        serverRss / 1e6);
+        latency.getMaxValue() / 1e3, lost, refused, serverMicrosPerDelivery, generatorShare * 100, databaseShare * 100,
+        machineShare * 100, serverRss / 1e6);
     }
   }
 

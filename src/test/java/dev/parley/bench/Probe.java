@@ -50,6 +50,13 @@ final class Probe {
     return total;
   }
 
+  /** The PostgreSQL and Redis server processes on this machine (backends included), found by their command. */
+  static List<Long> databasePids() {
+    return ProcessHandle.allProcesses()
+      .filter(p -> p.info().command().map(c -> c.endsWith("/postgres") || c.contains("redis-server")).orElse(false))
+      .map(ProcessHandle::pid).toList();
+  }
+
   /** This process's CPU time, in nanoseconds. */
   static long ownCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();

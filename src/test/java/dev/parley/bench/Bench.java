@@ -25,7 +25,9 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>{@code steady}: connections in rooms of a fixed size, a fixed rate of messages, every one stored;</li>
  *   <li>{@code sweep}: the same, with the rate raised step by step until p99 passes 100 ms or a message is lost;</li>
- *   <li>{@code store}: each user alone in a room, the rate raised likewise: how many messages a second are stored.</li>
+ *   <li>{@code store}: each user alone in a room, the rate raised likewise: how many messages a second are stored;</li>
+ *   <li>{@code capacity}: sockets opened at a fixed rate with churn, then SSE streams, then the live heap per
+ *       idle connection after a full GC.</li>
  * </ul>
  *
  * Without {@code --targets} it starts what it measures: a durable embedded PostgreSQL, an embedded Redis, and
@@ -72,13 +74,14 @@ public final class Bench {
   private void run() throws Exception {
     String scenario = options.get("scenario");
     boolean store = "store".equals(scenario);
+    boolean capacity = "capacity".equals(scenario);
     boolean sweep = "sweep".equals(scenario) || store;
-    if (!sweep && !"steady".equals(scenario)) {
+    if (!sweep && !capacity && !"steady".equals(scenario)) {
       throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     // store: everyone alone in a room, so each message is one delivery and the rate is what the store takes.
-    int connections = integer("connections", store ? 1_000 : sweep ? 2_000 : 5_000);
-    int rooms = integer("rooms", store ? connections : sweep ? 40 : 100);
+    int connections = integer("connections", capacity ? 10_000 : store ? 1_000 : sweep ? 2_000 : 5_000);
+    int rooms = integer("rooms", capacity ? 200 : store ? connections : sweep ? 40 : 100);
     int nodes = integer("nodes", sweep && !store ? 2 : 1);
     List<String> targets = options.containsKey("targets") ? List.of(options.get("targets").split(","))
       : startCluster(nodes);
@@ -91,6 +94,13 @@ public final class Bench {
     try (Fleet fleet = new Fleet(vertx, targets)) {
       long setup = System.nanoTime();
       fleet.createRooms(rooms, connections / rooms);
+      if (capacity) {
+        System.out.printf(Locale.ROOT, "# capacity: %d users in %d rooms on %d node(s), set up in %.0f s%n",
+          connections, rooms, targets.size(), (System.nanoTime() - setup) / 1e9);
+        Capacity.run(vertx, fleet, serverPids, integer("sse", 1_000), integer("connect-rate", 1_000),
+          integer("churn", 50), integer("seconds", 20));
+        return;
+      }
       long rssBefore = Probe.rssBytes(serverPids);
       long connecting = System.nanoTime();
       fleet.connectAll(200);

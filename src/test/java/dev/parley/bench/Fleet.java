@@ -70,11 +70,11 @@ final class Fleet implements AutoCloseable {
       .setConnectTimeout(30_000));
   }
 
-  private String host(int node) {
+  String host(int node) {
     return nodes.get(node).substring(0, nodes.get(node).lastIndexOf(':'));
   }
 
-  private int port(int node) {
+  int port(int node) {
     return Integer.parseInt(nodes.get(node).substring(nodes.get(node).lastIndexOf(':') + 1));
   }
 
@@ -128,7 +128,7 @@ final class Fleet implements AutoCloseable {
     }
   }
 
-  private Future<WebSocket> connect(Room room, User user) {
+  Future<WebSocket> connect(Room room, User user) {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(host(user.node())).setPort(port(user.node()))
       .setURI("/ws/chat?token=" + user.token());
     return sockets.connect(options).compose(ws -> {
@@ -190,7 +190,7 @@ final class Fleet implements AutoCloseable {
   }
 
   /** Runs {@code count} operations, {@code inFlight} at a time, and gives their results in order. */
-  private static <T> List<T> inBatches(int count, int inFlight, Function<Integer, Future<T>> operation) {
+  static <T> List<T> inBatches(int count, int inFlight, Function<Integer, Future<T>> operation) {
     List<T> results = new ArrayList<>(count);
     for (int from = 0; from < count; from += inFlight) {
       List<Future<T>> batch = new ArrayList<>();

@@ -18,6 +18,8 @@ package dev.parley.bus;
  *       with modeIsDefault, an {@code always} mode becomes {@code mention} once a second member is added</td></tr>
  *   <tr><td>conversation.list</td><td>userId, limit, cursor?</td><td>{items, nextCursor}</td></tr>
  *   <tr><td>conversation.get</td><td>userId, conversationId</td><td>{@link Conversation} with members</td></tr>
+ *   <tr><td>conversation.membership</td><td>userId, conversationId</td><td>{@link Conversation} without members: the
+ *       cheap check of a join; NOT_FOUND unless a member</td></tr>
  *   <tr><td>conversation.update</td><td>userId, conversationId, title?, assistantMode?, metadata?</td><td>{@link Conversation}; owner only</td></tr>
  *   <tr><td>conversation.delete</td><td>userId, conversationId</td><td>{}; owner only, soft</td></tr>
  *   <tr><td>member.add</td><td>userId, conversationId, memberId or email</td><td>{@link Member}; owner only</td></tr>
@@ -62,6 +64,7 @@ public final class StoreApi {
   public static final String CONVERSATION_CREATE = "conversation.create";
   public static final String CONVERSATION_LIST = "conversation.list";
   public static final String CONVERSATION_GET = "conversation.get";
+  public static final String CONVERSATION_MEMBERSHIP = "conversation.membership";
   public static final String CONVERSATION_UPDATE = "conversation.update";
   public static final String CONVERSATION_DELETE = "conversation.delete";
   public static final String MEMBER_ADD = "member.add";

@@ -91,6 +91,11 @@ public final class StoreClient extends BusClient {
     return request(CONVERSATION_GET, about(userId, conversationId)).map(Conversation::fromJson);
   }
 
+  /** The conversation as its member {@code userId} sees it, without the member list; NOT_FOUND for others. */
+  public Future<Conversation> membership(String userId, String conversationId) {
+    return request(CONVERSATION_MEMBERSHIP, about(userId, conversationId)).map(Conversation::fromJson);
+  }
+
   /** Changes the fields present in {@code changes} (title, assistantMode, metadata). */
   public Future<Conversation> updateConversation(String userId, String conversationId, JsonObject changes) {
     return request(CONVERSATION_UPDATE, changes.copy().mergeIn(about(userId, conversationId)))

@@ -110,7 +110,8 @@ abstract class Session implements Subscriber {
     }
     Joined joined = new Joined(conversationId);
     rooms.put(conversationId, joined);
-    return realtime.store().conversation(user.id(), conversationId)
+    // Only whether the user is a member: not the room's whole member list, which every join would copy around.
+    return realtime.store().membership(user.id(), conversationId)
       // Checked on this event loop, where leave() runs: a leave during the store's answer stops the attach.
       .compose(member -> stillJoined(joined))
       .compose(v -> realtime.hub().attach(conversationId, this))

@@ -184,13 +184,19 @@ public final class PresenceVerticle extends VerticleBase {
 
   private Future<JsonObject> list(JsonObject body) {
     return eval(Scripts.LIST, required(body, CONVERSATION_ID)).map(connections -> {
-      Map<String, JsonObject> users = new LinkedHashMap<>();
+      // Every join reads the room's list, so it is counted by the stored text first (a user's connections
+      // store the same text) and each distinct text parsed once, not every connection's.
+      Map<String, Integer> byText = new LinkedHashMap<>();
       if (connections != null) {
         for (Response connection : connections) {
-          JsonObject user = new JsonObject(connection.toString());
-          users.merge(user.getString(RoomEvents.USER_ID), user.put(CONNECTIONS, 1),
-            (known, again) -> known.put(CONNECTIONS, known.getInteger(CONNECTIONS) + 1));
+          byText.merge(connection.toString(), 1, Integer::sum);
         }
+      }
+      Map<String, JsonObject> users = new LinkedHashMap<>();
+      for (Map.Entry<String, Integer> text : byText.entrySet()) {
+        JsonObject user = new JsonObject(text.getKey());
+        users.merge(user.getString(RoomEvents.USER_ID), user.put(CONNECTIONS, text.getValue()),
+          (known, again) -> known.put(CONNECTIONS, known.getInteger(CONNECTIONS) + again.getInteger(CONNECTIONS)));
       }
       return new JsonObject().put(USERS, new JsonArray(new ArrayList<>(users.values())));
     });

@@ -150,6 +150,8 @@ public final class StoreVerticle extends VerticleBase {
       case CONVERSATION_LIST -> conversations.list(actor(request), limit(request), request.getString(CURSOR))
         .map(page -> page.toJson());
       case CONVERSATION_GET -> conversations.get(actor(request), conversation(request)).map(Conversation::toJson);
+      case CONVERSATION_MEMBERSHIP -> Conversations.membership(pool, actor(request), conversation(request))
+        .map(Conversation::toJson);
       case CONVERSATION_UPDATE -> conversations.update(actor(request), conversation(request), request.getString(TITLE),
         request.getString(ASSISTANT_MODE) == null ? null : mode(request.getString(ASSISTANT_MODE)),
         request.getJsonObject(METADATA)).map(updated -> {

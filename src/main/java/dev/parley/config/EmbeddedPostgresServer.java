@@ -41,6 +41,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    *                so only throw-away test databases use them.
    */
   public static EmbeddedPostgresServer start(Path dataDirectory, boolean durable) throws IOException {
+    return start(dataDirectory, durable, 0);
+  }
+
+  /** @param port the port to listen on, 0 for a free one (a restart on the same port keeps URLs valid) */
+  public static EmbeddedPostgresServer start(Path dataDirectory, boolean durable, int port) throws IOException {
     Files.createDirectories(dataDirectory);
     EmbeddedPostgres postgres = ShutdownHooks.adopt(() -> {
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
@@ -48,6 +53,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         .setCleanDataDirectory(false)
         .setServerConfig("listen_addresses", "127.0.0.1")
         .setServerConfig("max_connections", "200");
+      if (port > 0) {
+        builder.setPort(port);
+      }
       if (durable) {
         // Still flushed on every commit; but a new 16 MB WAL segment is not zero-filled first. Zero-filling (and
         // flushing) it inside a commit held every writer for half a second on this kind of disk (the benchmark's

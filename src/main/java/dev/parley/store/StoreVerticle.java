@@ -340,7 +340,41 @@ public final class StoreVerticle extends VerticleBase {
       ParleyException.invalid("a value in the request cannot be stored").failTo(message);
       return;
     }
+    if (databaseUnreachable(cause)) {
+      // Retryable, and said once every 10 s rather than once per request while it lasts.
+      long now = System.currentTimeMillis();
+      if (now - lastUnreachableWarning > UNREACHABLE_WARNING_MS) {
+        lastUnreachableWarning = now;
+        LOG.warn("PostgreSQL is unreachable ({}): requests fail with UNAVAILABLE until it is back",
+          cause.getMessage());
+      }
+      new ParleyException(ErrorCode.UNAVAILABLE, "the database is unavailable; retry shortly").failTo(message);
+      return;
+    }
     LOG.error("store action {} failed", action, cause);
     ParleyException.from(cause).failTo(message);
+  }
+
+  private static final long UNREACHABLE_WARNING_MS = 10_000;
+  private static volatile long lastUnreachableWarning;
+
+  /**
+   * The database, not the request, is the problem: no connection (refused, closed, reset), or PostgreSQL
+   * refusing work as a whole (class 08 connection exceptions, 57P01-03 shutting down or starting, 53300 too
+   * many connections).
+   */
+  private static boolean databaseUnreachable(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PgException pg && pg.getSqlState() != null) {
+        String state = pg.getSqlState();
+        return state.startsWith("08") || state.startsWith("57P0") || state.equals("53300");
+      }
+      // Refused, reset or closed connections: java.net.ConnectException, ClosedChannelException and the rest.
+      if (t instanceof java.io.IOException || String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT)
+        .matches(".*(connection refused|connection is closed|closed connection|connection reset).*")) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -17,6 +17,11 @@ public final class MessageTrail {
 
   private static final Logger LOG = LoggerFactory.getLogger("dev.parley.messages");
 
+  private static final String MESSAGE_ID = "messageId";
+  private static final String SEQ = "seq";
+  private static final String CONVERSATION_ID = "conversationId";
+  private static final String NODE = "node";
+
   private final String node;
 
   public MessageTrail(String node) {
@@ -26,8 +31,7 @@ public final class MessageTrail {
   /** A client's message was acknowledged to it: {@code via} is websocket, http or chat. */
   public void accepted(ChatMessage message, boolean duplicate, String via) {
     if (LOG.isInfoEnabled()) {
-      LOG.atInfo().addKeyValue("messageId", message.id()).addKeyValue("seq", message.seq())
-        .addKeyValue("conversationId", message.conversationId()).addKeyValue("node", node)
+      line(message.id(), message.seq(), message.conversationId())
         .log("message {} seq {} in {} acknowledged {}to {} over {} on node {}", message.id(), message.seq(),
           message.conversationId(), duplicate ? "(a retry, stored before) " : "", message.senderId(), via, node);
     }
@@ -36,8 +40,7 @@ public final class MessageTrail {
   /** The store committed a message and publishes it to its room. */
   public void stored(ChatMessage message, long nanos) {
     if (LOG.isInfoEnabled()) {
-      LOG.atInfo().addKeyValue("messageId", message.id()).addKeyValue("seq", message.seq())
-        .addKeyValue("conversationId", message.conversationId()).addKeyValue("node", node)
+      line(message.id(), message.seq(), message.conversationId())
         .log("message {} seq {} in {} stored by node {} in {} µs (role {}, sender {})", message.id(), message.seq(),
           message.conversationId(), node, nanos / 1_000, message.role(), message.senderId());
     }
@@ -46,11 +49,16 @@ public final class MessageTrail {
   /** The node handed a message to its local subscribers; {@code recovered} when read back from the store. */
   public void delivered(String messageId, long seq, String conversationId, int subscribers, boolean recovered) {
     if (LOG.isInfoEnabled()) {
-      LOG.atInfo().addKeyValue("messageId", messageId).addKeyValue("seq", seq)
-        .addKeyValue("conversationId", conversationId).addKeyValue("node", node)
+      line(messageId, seq, conversationId)
         .log("message {} seq {} in {} delivered to {} local subscribers on node {}{}", messageId, seq, conversationId,
           subscribers, node, recovered ? " (read back from the store after a gap)" : "");
     }
+  }
+
+  /** An INFO line with the fields every step carries, for the JSON log format. */
+  private org.slf4j.spi.LoggingEventBuilder line(String messageId, long seq, String conversationId) {
+    return LOG.atInfo().addKeyValue(MESSAGE_ID, messageId).addKeyValue(SEQ, seq)
+      .addKeyValue(CONVERSATION_ID, conversationId).addKeyValue(NODE, node);
   }
 
   public static boolean enabled() {

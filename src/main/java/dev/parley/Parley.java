@@ -1,5 +1,10 @@
 package dev.parley;
 
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import io.vertx.core.internal.VertxInternal;
 import dev.parley.assistant.AssistantVerticle;
 import dev.parley.auth.JwtSecret;
 import dev.parley.auth.Passwords;
@@ -38,7 +43,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 
 /**
  * One Parley node: reads the configuration, starts embedded PostgreSQL and Redis when no URL is given, joins
@@ -237,22 +242,25 @@ public final class Parley {
       .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
         .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS));
     Future<Vertx> started;
-    BooleanSupplier clusterUsable = null;
+    IntSupplier clusterMembers = null;
     if (config.cluster().enabled()) {
       HazelcastClusterManager manager = new HazelcastClusterManager(ClusterSetup.hazelcast(config.cluster()));
       options.getEventBusOptions().setHost(config.cluster().host()).setPort(config.cluster().eventBusPort());
       started = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(meters.registry()))
         .withClusterManager(manager).buildClustered();
-      clusterUsable = manager::isActive;
+      clusterMembers = () -> manager.isActive() ? manager.getNodes().size() : 0;
     } else {
       started = Future.succeededFuture(Vertx.builder().with(options)
         .withMetrics(new MicrometerMetricsFactory(meters.registry())).build());
     }
-    BooleanSupplier cluster = clusterUsable;
+    IntSupplier cluster = clusterMembers;
     AtomicInteger httpPort = new AtomicInteger();
     return started.compose(vertx -> {
       IngressVerticle.Node realtime = config.hasRole(ParleyConfig.ROLE_INGRESS)
         ? new IngressVerticle.Node(vertx, config, meters) : null;
+      if (realtime != null && vertx.isClustered()) {
+        watchMembership(vertx, realtime);
+      }
       return deploy(vertx, prepared, cluster, httpPort, realtime, meters)
       .map(ingress -> {
         Parley node = new Parley(vertx, config, embedded, ingress, hook, httpPort, realtime);
@@ -266,8 +274,30 @@ public final class Parley {
     });
   }
 
+  /** Tells the node's rooms whenever the cluster's membership changes, this node merging back included. */
+  private static void watchMembership(Vertx vertx, IngressVerticle.Node realtime) {
+    HazelcastInstance hazelcast =
+      ((HazelcastClusterManager) ((VertxInternal) vertx).clusterManager()).getHazelcastInstance();
+    hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        realtime.clusterChanged();
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        realtime.clusterChanged();
+      }
+    });
+    hazelcast.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        realtime.clusterChanged();
+      }
+    });
+  }
+
   /** Deploys the verticles of the node's roles in dependency order; returns the ingress deployments. */
-  private static Future<List<String>> deploy(Vertx vertx, Prepared prepared, BooleanSupplier clusterUsable,
+  private static Future<List<String>> deploy(Vertx vertx, Prepared prepared, IntSupplier clusterMembers,
                                              AtomicInteger httpPort, IngressVerticle.Node node, Meters meters) {
     ParleyConfig config = prepared.config();
     List<String> ingress = new ArrayList<>();
@@ -283,7 +313,7 @@ public final class Parley {
     }
     if (config.hasRole(ParleyConfig.ROLE_INGRESS)) {
       chain = chain.compose(v -> vertx.deployVerticle(
-          () -> new IngressVerticle(config, prepared.passwords(), clusterUsable, httpPort, node),
+          () -> new IngressVerticle(config, prepared.passwords(), clusterMembers, httpPort, node),
           new DeploymentOptions().setInstances(config.http().instances()))
         .onSuccess(ingress::add));
     }

@@ -23,6 +23,8 @@ import java.util.List;
 public final class ClusterSetup {
 
   public static final String CLUSTER_XML = "conf/cluster.xml";
+  /** Names another Hazelcast XML file than {@link #CLUSTER_XML}, as {@code PARLEY_CONFIG} does for the settings. */
+  public static final String CLUSTER_CONFIG_VARIABLE = "PARLEY_CLUSTER_CONFIG";
 
   private ClusterSetup() {
   }
@@ -70,7 +72,11 @@ public final class ClusterSetup {
   }
 
   private static Config load() {
-    Path file = Path.of(CLUSTER_XML);
+    String named = System.getenv(CLUSTER_CONFIG_VARIABLE);
+    if (named != null && !named.isBlank() && !Files.isReadable(Path.of(named))) {
+      throw new ConfigException(CLUSTER_CONFIG_VARIABLE, "cannot read " + named);
+    }
+    Path file = Path.of(named == null || named.isBlank() ? CLUSTER_XML : named);
     try (InputStream in = Files.exists(file)
       ? Files.newInputStream(file)
       : ClusterSetup.class.getClassLoader().getResourceAsStream(CLUSTER_XML)) {

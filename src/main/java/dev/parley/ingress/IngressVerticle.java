@@ -9,10 +9,10 @@ import dev.parley.bus.StoreClient;
 import dev.parley.config.ConfigException;
 import dev.parley.config.ParleyConfig;
 import dev.parley.metrics.Meters;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -20,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CSPHandler;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -29,7 +30,7 @@ import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 
 /**
  * The HTTP face of a node: the REST API, health and readiness. One instance per event loop shares the port.
@@ -41,7 +42,9 @@ public final class IngressVerticle extends VerticleBase {
 
   private final ParleyConfig config;
   private final Passwords passwords;
-  private final BooleanSupplier clusterUsable;
+  /** The Prometheus text exposition format, as {@code PrometheusMeterRegistry.scrape()} writes it. */
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  private final IntSupplier clusterMembers;
   private final AtomicInteger boundPort;
   private final Node node;
   private HttpServer server;
@@ -69,6 +72,15 @@ public final class IngressVerticle extends VerticleBase {
       return hub.roomCount();
     }
 
+    /**
+     * The cluster's membership changed (a node joined, left, died, or this one merged back): a room event published
+     * during the change may have reached no one, so every room with local subscribers reads what it missed from the
+     * store, once the change has settled.
+     */
+    public void clusterChanged() {
+      hub.catchUpLater();
+    }
+
     /** How many sockets and streams were closed for reading too slowly. */
     public long slowConsumersClosed() {
       return slowConsumers.get();
@@ -76,15 +88,16 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   /**
-   * @param clusterUsable whether this node is a live member of its cluster; null when not clustered
+   * @param clusterMembers the members of the cluster this node sees, 0 when it is not a live member; null when not
+   *                       clustered
    * @param boundPort     receives the port actually bound (the configured one, or the one picked for port 0)
    * @param node          shared by the node's instances
    */
-  public IngressVerticle(ParleyConfig config, Passwords passwords, BooleanSupplier clusterUsable,
+  public IngressVerticle(ParleyConfig config, Passwords passwords, IntSupplier clusterMembers,
                          AtomicInteger boundPort, Node node) {
     this.config = config;
     this.passwords = passwords;
-    this.clusterUsable = clusterUsable;
+    this.clusterMembers = clusterMembers;
     this.boundPort = boundPort;
     this.node = node;
   }
@@ -105,7 +118,7 @@ public final class IngressVerticle extends VerticleBase {
     router.route().handler(AccessLog::handle);
     router.get("/health").handler(liveness());
     router.get("/ready").handler(readiness(store, presence));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(node.meters.prometheus()));
+    router.get("/metrics").handler(this::metrics);
     if (!config.http().corsOrigins().isEmpty()) {
       router.route("/api/*").handler(new Cors(config.http().corsOrigins()));
     }
@@ -195,11 +208,26 @@ public final class IngressVerticle extends VerticleBase {
         ? Status.KO(new JsonObject().put("reason", "the node is shutting down")) : Status.OK()))
       .register("postgresql", CHECK_TIMEOUT_MS, promise -> complete(promise, store.ping()))
       .register("redis", CHECK_TIMEOUT_MS, promise -> complete(promise, presence.ping()));
-    if (clusterUsable != null) {
-      checks.register("cluster", CHECK_TIMEOUT_MS, promise -> promise.complete(clusterUsable.getAsBoolean()
-        ? Status.OK() : Status.KO(new JsonObject().put("reason", "not a live cluster member"))));
+    if (clusterMembers != null) {
+      checks.register("cluster", CHECK_TIMEOUT_MS, promise -> {
+        int members = clusterMembers.getAsInt();
+        promise.complete(members > 0
+          ? Status.OK(new JsonObject().put("members", members))
+          : Status.KO(new JsonObject().put("reason", "not a live cluster member")));
+      });
     }
     return HealthCheckHandler.createWithHealthChecks(checks);
+  }
+
+  /**
+   * A scrape walks every meter, tens of milliseconds on a busy node: it runs on a worker thread, so no socket of
+   * this event loop waits for Prometheus.
+   */
+  private void metrics(RoutingContext ctx) {
+    vertx.executeBlocking(() -> node.meters.prometheus().scrape(), false)
+      .onSuccess(text -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT)
+        .end(text))
+      .onFailure(ctx::fail);
   }
 
   private static void complete(Promise<Status> promise, Future<Void> check) {

@@ -51,6 +51,7 @@ final class RoomHub {
   private final Map<String, Room> rooms = new HashMap<>();
   private final MessageTrail trail;
   private final io.micrometer.core.instrument.Timer fanOut;
+  private long catchUpTimer = -1;
 
   /** @param meters {@code rooms} is kept equal to the number of rooms with local subscribers */
   RoomHub(Vertx vertx, StoreClient store, dev.parley.metrics.Meters meters) {
@@ -90,6 +91,22 @@ final class RoomHub {
         room.waiting.remove(subscriber);
         room.remove(subscriber);
         closeIfUnused(room);
+      }
+    });
+  }
+
+  /**
+   * In {@link #SETTLE_MS}, every room reads from the store what it has not delivered: for when an event may have
+   * been lost on the way (the cluster's membership changed while it was published). Calls within that time share
+   * one catch-up.
+   */
+  void catchUpLater() {
+    context.runOnContext(v -> {
+      if (catchUpTimer < 0) {
+        catchUpTimer = vertx.setTimer(SETTLE_MS, t -> {
+          catchUpTimer = -1;
+          rooms.values().stream().filter(room -> room.delivered >= 0).forEach(this::fill);
+        });
       }
     });
   }

@@ -14,7 +14,18 @@ public final class PresenceClient extends BusClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(PresenceClient.class);
 
+  /** Past this many remembered refusals, the expired ones are swept. */
+  private static final int REFUSALS_SWEPT_AT = 10_000;
+
   private final boolean failOpen;
+  /**
+   * Per kind and user, until when (System.nanoTime) Redis said no. Within that time every check would be refused
+   * (an allowed action elsewhere only moves the limit later), so a flooding user is answered here, without a round
+   * trip to Redis, and costs the others nothing. The time runs from when the check was sent, so it never refuses
+   * longer than Redis would.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Long> refusedUntil =
+    new java.util.concurrent.ConcurrentHashMap<>();
 
   /** @param failOpen whether a rate check that cannot reach Redis lets the action through */
   public PresenceClient(Vertx vertx, boolean preferLocal, long timeoutMs, boolean failOpen) {
@@ -75,11 +86,24 @@ public final class PresenceClient extends BusClient {
    * decides: fail open lets the action through, fail closed refuses it as RATE_LIMIT.
    */
   public Future<Void> checkRate(String kind, String userId) {
+    String key = kind + '/' + userId;
+    long sentAt = System.nanoTime();
+    Long until = refusedUntil.get(key);
+    if (until != null) {
+      if (until - sentAt > 0) {
+        return Future.failedFuture(refusal(kind, Math.max(1, (until - sentAt) / 1_000_000)));
+      }
+      refusedUntil.remove(key, until);
+    }
     return request(RATE_CHECK, new JsonObject().put(KIND, kind).put(USER_ID, userId)).transform(done -> {
       if (done.succeeded()) {
         JsonObject reply = done.result();
-        return reply.getBoolean(ALLOWED, true) ? Future.succeededFuture()
-          : Future.failedFuture(ParleyException.rateLimited(KIND_MESSAGE.equals(kind) ? "messages" : "assistant requests", reply.getLong(RETRY_AFTER_MS, 1000L)));
+        if (reply.getBoolean(ALLOWED, true)) {
+          return Future.succeededFuture();
+        }
+        long retryAfterMs = reply.getLong(RETRY_AFTER_MS, 1000L);
+        remember(key, sentAt + retryAfterMs * 1_000_000);
+        return Future.failedFuture(refusal(kind, retryAfterMs));
       }
       if (failOpen) {
         LOG.debug("rate limiter unusable, letting a {} through: {}", kind, done.cause().getMessage());
@@ -88,5 +112,17 @@ public final class PresenceClient extends BusClient {
       return Future.failedFuture(new ParleyException(ErrorCode.RATE_LIMIT,
         "the rate limiter is unavailable; try again shortly", 1000L));
     });
+  }
+
+  private static ParleyException refusal(String kind, long retryAfterMs) {
+    return ParleyException.rateLimited(KIND_MESSAGE.equals(kind) ? "messages" : "assistant requests", retryAfterMs);
+  }
+
+  private void remember(String key, long until) {
+    if (refusedUntil.size() >= REFUSALS_SWEPT_AT) {
+      long now = System.nanoTime();
+      refusedUntil.values().removeIf(deadline -> deadline - now <= 0);
+    }
+    refusedUntil.put(key, until);
   }
 }

@@ -25,6 +25,13 @@ final class ChatSocket extends Session {
   private static final int MAX_CLIENT_MSG_ID = 64;
   private static final String DEFAULT_TITLE = "New conversation";
   private static final String MODE_FOR_NEW = "always";
+  /** The longest a socket over the message limit goes unread (pongs wait too: well under the heartbeat). */
+  static final long MAX_HOLD_BACK_MS = 1_000;
+  /**
+   * Messages of one socket being stored at once; past it the socket is not read until one is answered, so a burst
+   * waits in TCP instead of in the node's queues.
+   */
+  static final int MAX_IN_FLIGHT = 32;
 
   private final ServerWebSocket ws;
   private final String initialRoom;
@@ -35,6 +42,12 @@ final class ChatSocket extends Session {
   private int inFlight;
   private boolean draining;
   private Promise<Void> idle;
+  /** Not reading: the last message was over the rate limit. */
+  private boolean heldBack;
+  /** Refused for the rate limit, and nothing accepted since: one message at a time. */
+  private boolean probing;
+  /** Whether the socket is being read (see {@link #updateReading}). */
+  private boolean reading = true;
 
   ChatSocket(Realtime realtime, Context context, ServerWebSocket ws, AuthenticatedUser user, String initialRoom,
              Long initialLastSeq) {
@@ -215,11 +228,13 @@ final class ChatSocket extends Session {
     JsonObject metadata = Inputs.metadata(frame, Frames.METADATA);
     realtime.meters().received.increment();
     inFlight++;
+    updateReading();
     Future<StoreClient.Appended> appended = realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id())
       .compose(allowed -> realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,
         metadata == null ? new JsonObject() : metadata, clientMsgId));
     appended.onComplete(done -> {
       if (done.succeeded()) {
+        probing = false;
         ChatMessage stored = done.result().message();
         realtime.meters().trail.accepted(stored, done.result().duplicate(), "websocket");
         writeFrame(Frames.frame(Frames.ACK)
@@ -236,12 +251,51 @@ final class ChatSocket extends Session {
         });
       } else {
         fail(done.cause(), room, clientMsgId);
+        if (done.cause() instanceof ParleyException refused && refused.code() == ErrorCode.RATE_LIMIT
+          && refused.retryAfterMs() != null) {
+          overLimit(refused.retryAfterMs());
+        }
       }
       inFlight--;
+      updateReading();
       if (inFlight == 0 && idle != null) {
         idle.tryComplete();
       }
     });
+  }
+
+  /**
+   * Over the message limit, the socket is not read until the limit allows a message again (at most
+   * {@link #MAX_HOLD_BACK_MS}), then one message at a time until one is accepted: a client that floods is held back
+   * by TCP instead of costing the node a refusal per frame.
+   */
+  private void overLimit(long retryAfterMs) {
+    probing = true;
+    if (heldBack) {
+      return;
+    }
+    heldBack = true;
+    updateReading();
+    realtime.vertx().setTimer(Math.max(1, Math.min(retryAfterMs, MAX_HOLD_BACK_MS)), t -> {
+      heldBack = false;
+      updateReading();
+    });
+  }
+
+  /**
+   * Reads frames unless draining, held back over the limit, or with as many messages in flight as it may have:
+   * {@link #MAX_IN_FLIGHT}, or one after a refusal until a message is accepted again.
+   */
+  private void updateReading() {
+    boolean read = !draining && !closed && !heldBack && inFlight < (probing ? 1 : MAX_IN_FLIGHT);
+    if (read != reading && !ws.isClosed()) {
+      reading = read;
+      if (read) {
+        ws.resume();
+      } else {
+        ws.pause();
+      }
+    }
   }
 
   private void read(JsonObject frame) {
@@ -275,7 +329,7 @@ final class ChatSocket extends Session {
   /** Stops reading new frames and completes once every message in flight has its answer. */
   Future<Void> drain() {
     draining = true;
-    ws.pause();
+    updateReading();
     idle = Promise.promise();
     if (inFlight == 0) {
       idle.complete();

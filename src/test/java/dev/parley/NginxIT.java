@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.net.Socket;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * port changed) in front of three node processes in one cluster, as compose.yml runs them.
  */
 @Timeout(240)
+@ExtendWith(NodeProcess.LogsOnFailure.class)
 class NginxIT {
 
   private static final String PARTNER = "https://partner.example";

@@ -7,6 +7,7 @@ import dev.parley.support.TestServices;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -27,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The packaged jar as an operator runs it: {@code java -jar target/parley.jar} in a process of its own, stopped
  * with SIGTERM. Runs after {@code package}, as a Failsafe integration test.
  */
+@ExtendWith(NodeProcess.LogsOnFailure.class)
 class NodeProcessIT {
 
   private NodeProcess node;

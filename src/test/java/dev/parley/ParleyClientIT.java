@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -25,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * as two node processes, A and B; the bot joins through A, the person talks to B.
  */
 @Timeout(180)
+@ExtendWith(NodeProcess.LogsOnFailure.class)
 class ParleyClientIT {
 
   private static final Pattern READY = Pattern.compile("sample bot ready in room ([0-9a-f-]{36}) \\(seq (\\d+)\\)");

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * third one, C, for it. Presence expires after 3 s here, so a crashed node's users go offline within ~4 s.
  */
 @Timeout(180)
+@ExtendWith(NodeProcess.LogsOnFailure.class)
 class RealtimeClusterIT {
 
   private static final int MESSAGES_PER_MINUTE = 30;

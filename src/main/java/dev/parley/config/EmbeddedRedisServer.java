@@ -22,8 +22,12 @@ public final class EmbeddedRedisServer implements AutoCloseable {
   }
 
   public static EmbeddedRedisServer start(Path workDirectory) throws IOException {
+    return start(workDirectory, Ports.free());
+  }
+
+  /** On a given port: a restart on the same port keeps {@link #url()} valid. */
+  public static EmbeddedRedisServer start(Path workDirectory, int port) throws IOException {
     Files.createDirectories(workDirectory);
-    int port = Ports.free();
     RedisServer server = ShutdownHooks.adopt(() -> {
       RedisServer redis = RedisServer.newRedisServer()
         .bind("127.0.0.1")

@@ -10,7 +10,7 @@ import java.util.List;
  * CPU time and resident memory of processes, read from {@code /proc} (Linux). CPU is in nanoseconds of user plus
  * system time; the kernel counts it in clock ticks of 10 ms, which over a window of tens of seconds is exact enough.
  */
-final class Probe {
+public final class Probe {
 
   private static final long NANOS_PER_TICK = 10_000_000L;
 
@@ -18,7 +18,7 @@ final class Probe {
   }
 
   /** User plus system CPU time of the processes, in nanoseconds. */
-  static long cpuNanos(List<Long> pids) {
+  public static long cpuNanos(List<Long> pids) {
     long total = 0;
     for (long pid : pids) {
       try {
@@ -34,7 +34,7 @@ final class Probe {
   }
 
   /** Resident set size of the processes, in bytes. */
-  static long rssBytes(List<Long> pids) {
+  public static long rssBytes(List<Long> pids) {
     long total = 0;
     for (long pid : pids) {
       try {
@@ -58,7 +58,7 @@ final class Probe {
   }
 
   /** This process's CPU time, in nanoseconds. */
-  static long ownCpuNanos() {
+  public static long ownCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 

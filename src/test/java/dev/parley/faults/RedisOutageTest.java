@@ -1,4 +1,6 @@
-package dev.parley;
+package dev.parley.faults;
+
+import dev.parley.Parley;
 
 import dev.parley.config.EmbeddedRedisServer;
 import dev.parley.config.Ports;
@@ -22,12 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A row of the fault suite (issue 7): Redis is stopped for real while one member sends and another reads, then
  * started again, empty, on the same port. Chat keeps flowing (p99 from send to the other member under 500 ms),
  * the rate limit fails open as configured, and once Redis is back the limit holds again and presence returns.
- * The outage lasts {@code -Dparley.fault.outageSeconds} (5 by default here; the fault suite's figure is 15).
+ * The outage lasts 15 s in the full suite, 5 s in {@code mvn verify}.
  */
 @Timeout(120)
 class RedisOutageTest {
 
-  private static final long OUTAGE_SECONDS = Long.getLong("parley.fault.outageSeconds", 5);
+  private static final long OUTAGE_SECONDS = FaultRow.scaled(15, 5);
   private static final int LIMIT_PER_MINUTE = 20;
 
   @Test
@@ -63,7 +65,6 @@ class RedisOutageTest {
           TimeUnit.MILLISECONDS.sleep(100);
         }
         double p99 = latency.getValueAtPercentile(99) / 1e3;
-        assertTrue(p99 < 500, "p99 " + p99 + " ms while Redis was down");
 
         redis = EmbeddedRedisServer.start(dir, port);
         long restarted = System.nanoTime();
@@ -73,7 +74,8 @@ class RedisOutageTest {
         // The limit holds again: a burst is cut off near the limit.
         int accepted = 0;
         int refused = 0;
-        for (int i = 0; i < 2 * LIMIT_PER_MINUTE; i++) {
+        // (Each refusal holds the socket back until the limit allows a message: a few past the limit are enough.)
+        for (int i = 0; i < LIMIT_PER_MINUTE + 5; i++) {
           JsonObject reply = a.say(room, "burst " + i, "burst-" + i);
           if ("ack".equals(reply.getString("type"))) {
             accepted++;
@@ -82,13 +84,17 @@ class RedisOutageTest {
             refused++;
           }
         }
-        assertTrue(refused > 0 && accepted <= LIMIT_PER_MINUTE * 1.05 + 1, accepted + " accepted, " + refused + " refused");
 
         // Presence comes back: the node's refresh puts its connections into the new, empty Redis.
         long presenceAfter = awaitPresence(node.httpPort(), ben.token(), room, ann.userId());
-        System.out.printf("| Redis stopped %d s | chat p99 %.1f ms, max %.1f ms | ready %d ms after the restart "
-            + "| limit again: %d of %d accepted | presence back %d ms after ready |%n", OUTAGE_SECONDS, p99,
-          latency.getMaxValue() / 1e3, readyAfter, accepted, accepted + refused, presenceAfter);
+        FaultRow.of("Redis stopped " + OUTAGE_SECONDS + " s under a member sending 10 msg/s, then started empty")
+          .figure(String.format("chat p99 %.1f ms (max %.1f ms) from send to the other member while down", p99,
+            latency.getMaxValue() / 1e3), "< 500 ms", p99 < 500)
+          .figure("every message accepted while down", "fail open, as configured", true)
+          .figure("back: " + accepted + " of " + (accepted + refused) + " accepted in a burst", "≤ limit "
+            + LIMIT_PER_MINUTE + " × 1.05", refused > 0 && accepted <= LIMIT_PER_MINUTE * 1.05)
+          .note("ready " + readyAfter + " ms after the restart, presence back " + presenceAfter + " ms later")
+          .report();
       }
     } finally {
       node.stop().await();

@@ -17,11 +17,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NodeProcess implements AutoCloseable {
 
+  /** Every node started in this JVM, for {@link LogsOnFailure}. */
+  private static final List<NodeProcess> STARTED = new CopyOnWriteArrayList<>();
+  private static final int LOG_LINES_ON_FAILURE = 150;
+
   private final Process process;
+  private final String name;
   private final List<String> log = new CopyOnWriteArrayList<>();
 
-  private NodeProcess(Process process) {
+  private NodeProcess(Process process, String name) {
     this.process = process;
+    this.name = name;
+    STARTED.add(this);
     Thread reader = new Thread(this::readLog, "node-log-" + process.pid());
     reader.setDaemon(true);
     reader.start();
@@ -45,7 +52,7 @@ public final class NodeProcess implements AutoCloseable {
     line.addAll(List.of(command));
     ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
     builder.environment().putAll(env);
-    return new NodeProcess(builder.start());
+    return new NodeProcess(builder.start(), env.getOrDefault("NODE_NAME", String.join(" ", command)));
   }
 
   /** Starts a node and waits until it listens on {@code port}. */
@@ -95,6 +102,23 @@ public final class NodeProcess implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGSTOP: the node freezes, sockets open, as in a long GC pause or a stalled VM. */
+  public void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  public void unpause() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill " + signal + " " + process.pid() + " failed");
+    }
+  }
+
   public void awaitLog(String text, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     synchronized (log) {
@@ -129,6 +153,22 @@ public final class NodeProcess implements AutoCloseable {
       sigterm();
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
         process.destroyForcibly();
+      }
+    }
+  }
+
+  /**
+   * On a failed test, the end of the log of every node this JVM started (the failsafe report keeps it): a
+   * failure across processes is otherwise a guess.
+   */
+  public static final class LogsOnFailure implements org.junit.jupiter.api.extension.TestWatcher {
+    @Override
+    public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+      for (NodeProcess node : STARTED) {
+        List<String> lines = node.log;
+        System.out.println("----- last lines of " + node.name + " (pid " + node.process.pid()
+          + (node.process.isAlive() ? "" : ", ended") + ") after " + context.getDisplayName() + " failed -----");
+        lines.subList(Math.max(0, lines.size() - LOG_LINES_ON_FAILURE), lines.size()).forEach(System.out::println);
       }
     }
   }

@@ -27,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code sweep}: the same, with the rate raised step by step until p99 passes 100 ms or a message is lost;</li>
  *   <li>{@code store}: each user alone in a room, the rate raised likewise: how many messages a second are stored;</li>
  *   <li>{@code capacity}: sockets opened at a fixed rate with churn, then SSE streams, then the live heap per
- *       idle connection after a full GC.</li>
+ *       idle connection after a full GC;</li>
+ *   <li>{@code bigroom}: one room of 5,000 while the assistant streams into ten others ({@link BigRoom}).</li>
  * </ul>
  *
  * Without {@code --targets} it starts what it measures: a durable embedded PostgreSQL, an embedded Redis, and
@@ -49,8 +50,8 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: bench/run steady|sweep [--connections N] [--rooms N] [--rate MSG_PER_S] "
-        + "[--seconds N] [--warmup N] [--nodes N] [--targets host:port,...]");
+      System.err.println("usage: bench/run capacity|steady|sweep|store|bigroom [--connections N] [--rooms N] "
+        + "[--rate MSG_PER_S] [--seconds N] [--warmup N] [--nodes N] [--targets host:port,...]");
       System.exit(2);
     }
     Map<String, String> options = new LinkedHashMap<>();
@@ -67,7 +68,7 @@ public final class Bench {
     System.exit(0);
   }
 
-  private int integer(String key, int fallback) {
+  int integer(String key, int fallback) {
     return Integer.parseInt(options.getOrDefault(key, Integer.toString(fallback)));
   }
 
@@ -76,21 +77,30 @@ public final class Bench {
     boolean store = "store".equals(scenario);
     boolean capacity = "capacity".equals(scenario);
     boolean sweep = "sweep".equals(scenario) || store;
-    if (!sweep && !capacity && !"steady".equals(scenario)) {
+    boolean bigRoom = "bigroom".equals(scenario);
+    if (!sweep && !capacity && !bigRoom && !"steady".equals(scenario)) {
       throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     // store: everyone alone in a room, so each message is one delivery and the rate is what the store takes.
     int connections = integer("connections", capacity ? 10_000 : store ? 1_000 : sweep ? 2_000 : 5_000);
     int rooms = integer("rooms", capacity ? 200 : store ? connections : sweep ? 40 : 100);
     int nodes = integer("nodes", sweep && !store ? 2 : 1);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(integer("client-threads", 2)));
+    if (bigRoom) {
+      try {
+        BigRoom.run(this, vertx);
+      } finally {
+        vertx.close().await();
+      }
+      return;
+    }
     List<String> targets = options.containsKey("targets") ? List.of(options.get("targets").split(","))
-      : startCluster(nodes);
+      : startCluster(nodes, Map.of());
     if (options.containsKey("targets")) {
       serverPids = ProcessHandle.allProcesses()
         .filter(p -> p.info().commandLine().map(line -> line.contains("parley.jar")).orElse(false))
         .map(ProcessHandle::pid).toList();
     }
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(integer("client-threads", 2)));
     try (Fleet fleet = new Fleet(vertx, targets)) {
       long setup = System.nanoTime();
       fleet.createRooms(rooms, connections / rooms);
@@ -135,7 +145,16 @@ public final class Bench {
   }
 
   /** One window at a fixed rate: warm-up first, then the measured seconds, then up to 10 s to drain. */
-  private Result measure(Fleet fleet, int rate, int seconds, int warmup) throws InterruptedException {
+  Result measure(Fleet fleet, int rate, int seconds, int warmup) throws InterruptedException {
+    return measure(fleet, fleet.rooms, rate, seconds, warmup, () -> { });
+  }
+
+  /**
+   * One window at a fixed rate over {@code rooms}: warm-up first, then the measured seconds, then up to 10 s to
+   * drain. {@code everyLoop} runs on each turn of the sending loop (the big room's questions to the assistant).
+   */
+  Result measure(Fleet fleet, List<Fleet.Room> rooms, int rate, int seconds, int warmup, Runnable everyLoop)
+    throws InterruptedException {
     long start = System.nanoTime();
     long interval = 1_000_000_000L / rate;
     long measureFrom = start + TimeUnit.SECONDS.toNanos(warmup);
@@ -180,7 +199,8 @@ public final class Bench {
         databaseCpu = Probe.cpuNanos(databasePids);
         ackedBefore = fleet.acked.get();
       }
-      Fleet.Room room = fleet.rooms.get((int) (sent % fleet.rooms.size()));
+      everyLoop.run();
+      Fleet.Room room = rooms.get((int) (sent % rooms.size()));
       int deliveries = fleet.publish(room, due);
       if (measuring) {
         expected += deliveries;
@@ -207,6 +227,14 @@ public final class Bench {
       machineCpu / (window * 1e9 * cores), databaseCpu / (window * 1e9 * cores), Probe.rssBytes(serverPids));
   }
 
+  List<Long> serverPids() {
+    return serverPids;
+  }
+
+  String option(String key, String fallback) {
+    return options.getOrDefault(key, fallback);
+  }
+
   record Result(int rate, double window, Histogram latency, long delivered, long lost, long acked, long refused,
                 double serverMicrosPerDelivery, double generatorShare, double machineShare, double databaseShare,
                 long serverRss) {
@@ -229,7 +257,7 @@ public final class Bench {
   }
 
   /** A durable PostgreSQL, a Redis, and {@code count} nodes in one cluster on them; answers their HTTP addresses. */
-  private List<String> startCluster(int count) throws Exception {
+  List<String> startCluster(int count, Map<String, String> extraEnv) throws Exception {
     Path dir = Files.createTempDirectory("parley-bench");
     workDir = dir;
     // Durable unless told otherwise: every commit is flushed to disk, as in production.
@@ -265,6 +293,7 @@ public final class Bench {
       env.put("CLUSTER_PORT", Integer.toString(clusterPorts.get(i)));
       env.put("CLUSTER_MEMBERS", seeds);
       env.put("LOG_FORMAT", "text");
+      env.putAll(extraEnv);
       List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx" + options.getOrDefault("node-heap", "2g")));
       if (options.containsKey("node-java")) {
         // e.g. --node-java "-XX:StartFlightRecording=filename=/tmp/node.jfr,settings=profile"

@@ -31,6 +31,9 @@ final class Fleet implements AutoCloseable {
   /** The prefix of a benchmark message's content; the due time in nanoseconds follows. */
   private static final String MARK = "\"content\":\"b:";
   private static final String PASSWORD = "benchmark password";
+  /** A chunk of the assistant's answer: its content starts with the time the model wrote it. */
+  private static final String CHUNK = "\"type\":\"chunk\"";
+  private static final String CHUNK_MARK = "\"content\":\"" + StreamingModel.MARK;
 
   private final Vertx vertx;
   private final List<String> nodes;
@@ -41,6 +44,9 @@ final class Fleet implements AutoCloseable {
   /** The same values again, read every second when the timeline is printed. */
   final Recorder timeline = new Recorder(60_000_000L, 2);
   final AtomicLong delivered = new AtomicLong();
+  /** The assistant's pieces from the model to a client's screen (the big-room scenario), and how many arrived. */
+  final Recorder chunkLatency = new Recorder(60_000_000L, 3);
+  final AtomicLong chunks = new AtomicLong();
   final AtomicLong acked = new AtomicLong();
   final AtomicLong refused = new AtomicLong();
   /** Messages due at or after this moment (System.nanoTime) count; earlier ones were the warm-up. */
@@ -66,8 +72,9 @@ final class Fleet implements AutoCloseable {
     this.nodes = nodes;
     this.http = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true),
       new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+    // A big room's joined frame lists everyone present: 5,000 people are half a megabyte.
     this.sockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000)
-      .setConnectTimeout(30_000));
+      .setConnectTimeout(30_000).setMaxFrameSize(1 << 22).setMaxMessageSize(1 << 24));
   }
 
   String host(int node) {
@@ -97,13 +104,15 @@ final class Fleet implements AutoCloseable {
       .map(reply -> new User(reply.getJsonObject("user").getString("id"), reply.getString("token"), i % nodes.size())));
     List<String> ids = inBatches(roomCount, 16, r -> post(0, "/api/conversations", users.get(r * roomSize).token(),
       new JsonObject().put("title", "bench room " + r)).map(reply -> reply.getString("id")));
+    List<Room> made = new ArrayList<>();
     for (int r = 0; r < roomCount; r++) {
       Room room = new Room(ids.get(r));
       room.members.addAll(users.subList(r * roomSize, (r + 1) * roomSize));
-      rooms.add(room);
+      made.add(room);
     }
+    rooms.addAll(made);
     inBatches(roomCount * (roomSize - 1), 64, i -> {
-      Room room = rooms.get(i / (roomSize - 1));
+      Room room = made.get(i / (roomSize - 1));
       User member = room.members.get(1 + i % (roomSize - 1));
       return post(0, "/api/conversations/" + room.id + "/members", room.members.get(0).token(),
         new JsonObject().put("userId", member.id()));
@@ -150,6 +159,17 @@ final class Fleet implements AutoCloseable {
   }
 
   private void onFrame(String text) {
+    if (text.contains(CHUNK)) {
+      int piece = text.indexOf(CHUNK_MARK);
+      if (piece >= 0) {
+        long written = parseLong(text, piece + CHUNK_MARK.length());
+        if (written >= countFrom && written < countUntil) {
+          chunks.incrementAndGet();
+          chunkLatency.recordValue(Math.max(0, (System.nanoTime() - written) / 1_000));
+        }
+      }
+      return;
+    }
     int mark = text.indexOf(MARK);
     if (mark >= 0) {
       long due = parseLong(text, mark + MARK.length());
@@ -187,6 +207,12 @@ final class Fleet implements AutoCloseable {
     room.sockets.get(sender).writeTextMessage("{\"type\":\"message\",\"conversationId\":\"" + room.id
       + "\",\"content\":\"b:" + due + "\",\"clientMsgId\":\"" + due + "-" + sender + "\"}");
     return room.sockets.size();
+  }
+
+  /** Asks the assistant in the room, as its first member. */
+  void ask(Room room) {
+    room.sockets.get(0).writeTextMessage("{\"type\":\"message\",\"conversationId\":\"" + room.id
+      + "\",\"content\":\"@assistant tell the room something\",\"clientMsgId\":\"q-" + System.nanoTime() + "\"}");
   }
 
   /** Runs {@code count} operations, {@code inFlight} at a time, and gives their results in order. */

@@ -7,6 +7,8 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.ConcurrentHashMap;
+
 import static dev.parley.bus.PresenceApi.*;
 
 /** The typed face of {@link Addresses#PRESENCE}. */
@@ -24,8 +26,7 @@ public final class PresenceClient extends BusClient {
    * trip to Redis, and costs the others nothing. The time runs from when the check was sent, so it never refuses
    * longer than Redis would.
    */
-  private final java.util.concurrent.ConcurrentHashMap<String, Long> refusedUntil =
-    new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> refusedUntil = new ConcurrentHashMap<>();
 
   /** @param failOpen whether a rate check that cannot reach Redis lets the action through */
   public PresenceClient(Vertx vertx, boolean preferLocal, long timeoutMs, boolean failOpen) {

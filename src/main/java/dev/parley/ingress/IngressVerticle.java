@@ -40,10 +40,11 @@ public final class IngressVerticle extends VerticleBase {
 
   private static final long CHECK_TIMEOUT_MS = 3_000;
 
-  private final ParleyConfig config;
-  private final Passwords passwords;
   /** The Prometheus text exposition format, as {@code PrometheusMeterRegistry.scrape()} writes it. */
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final ParleyConfig config;
+  private final Passwords passwords;
   private final IntSupplier clusterMembers;
   private final AtomicInteger boundPort;
   private final Node node;

@@ -227,14 +227,6 @@ public final class Bench {
       machineCpu / (window * 1e9 * cores), databaseCpu / (window * 1e9 * cores), Probe.rssBytes(serverPids));
   }
 
-  List<Long> serverPids() {
-    return serverPids;
-  }
-
-  String option(String key, String fallback) {
-    return options.getOrDefault(key, fallback);
-  }
-
   record Result(int rate, double window, Histogram latency, long delivered, long lost, long acked, long refused,
                 double serverMicrosPerDelivery, double generatorShare, double machineShare, double databaseShare,
                 long serverRss) {

@@ -58,7 +58,7 @@ class AbuseFaultIT {
   static void start() throws Exception {
     // A fixed, pre-touched heap, as production runs a JVM: the RSS figures then show what an attack makes the node
     // keep, not the garbage collector deciding to grow the heap.
-    cluster = new FaultCluster(FaultCluster.env("JAVA_TOOL_OPTIONS", "-Xms256m -Xmx256m -XX:+AlwaysPreTouch",
+    cluster = new FaultCluster(Map.of("JAVA_TOOL_OPTIONS", "-Xms256m -Xmx256m -XX:+AlwaysPreTouch",
       "WS_ORIGINS", ORIGIN,
       "RATE_LIMIT_MESSAGES_PER_MIN", Integer.toString(LIMIT_PER_MINUTE)));
     cluster.start(2);
@@ -363,7 +363,7 @@ class AbuseFaultIT {
 
       cpu = Probe.cpuNanos(nodes);
       long ownCpu = Probe.ownCpuNanos();
-      long acceptedBefore = accepted(flood);
+      long acceptedBefore = flood.sum(user -> (long) user.acked.size());
       long refusedBefore = flood.sum(user -> user.refused);
       flood.publish(1_000, user -> true);
       Crowd.Phase during = others.measure(seconds);
@@ -371,7 +371,7 @@ class AbuseFaultIT {
       double elapsed = (System.nanoTime() - floodStarted) / 1e9;
       long cpuFlood = Probe.cpuNanos(nodes) - cpu;
       ownCpu = Probe.ownCpuNanos() - ownCpu;
-      long accepted = accepted(flood);
+      long accepted = flood.sum(user -> (long) user.acked.size());
       long refused = flood.sum(user -> user.refused) - refusedBefore;
       others.stopPublishing();
       // A burst of the whole limit, then its rate: all the limit allows since the flood began (one more at the edge).
@@ -402,9 +402,5 @@ class AbuseFaultIT {
         throw new IllegalStateException(e);
       }
     });
-  }
-
-  private static long accepted(Crowd crowd) throws Exception {
-    return crowd.read(c -> c.users().stream().mapToLong(user -> user.acked.size()).sum());
   }
 }

@@ -44,7 +44,7 @@ class CrashFaultIT {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = new FaultCluster(FaultCluster.env("RATE_LIMIT_MESSAGES_PER_MIN", "100000", "SHUTDOWN_GRACE_MS", "5000"));
+    cluster = new FaultCluster(Map.of("RATE_LIMIT_MESSAGES_PER_MIN", "100000", "SHUTDOWN_GRACE_MS", "5000"));
     cluster.start(3);
     api = new Api(cluster.port(0));
     cluster.awaitMembers(0, 3, 60_000);

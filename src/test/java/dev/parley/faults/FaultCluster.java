@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -143,13 +142,5 @@ final class FaultCluster implements AutoCloseable {
       }
       node.close();
     }
-  }
-
-  static Map<String, String> env(String... keysAndValues) {
-    Map<String, String> env = new HashMap<>();
-    for (int i = 0; i < keysAndValues.length; i += 2) {
-      env.put(keysAndValues[i], keysAndValues[i + 1]);
-    }
-    return env;
   }
 }

@@ -1,6 +1,6 @@
 -- Removes up to ARGV[1] connections whose expiry has passed (their node stopped refreshing them: it crashed).
--- Returns the number of expired entries it took, then the (room, user JSON) pairs of users who thereby went
--- offline. Atomic, so when several nodes sweep at once each expired connection is reported by exactly one.
+-- Returns the number of expired entries it took, then a triple (room, user JSON, users the room then has online)
+-- per user who thereby went offline. Atomic, so when several nodes sweep at once each expired connection is reported by exactly one.
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local expired = redis.call('ZRANGEBYSCORE', 'parley:presence:expiring', '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
@@ -19,6 +19,7 @@ for _, entry in ipairs(expired) do
       redis.call('HDEL', prefix .. 'users', id)
       table.insert(offline, room)
       table.insert(offline, user)
+      table.insert(offline, redis.call('HLEN', prefix .. 'users'))
     end
   end
 end

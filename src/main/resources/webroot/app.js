@@ -291,7 +291,10 @@ function renderAnswer(r, a) {
 function renderPresence(r) {
   if (r.id !== state.current) return;
   const names = [...r.presence.values()].map((u) => u.displayName).sort();
-  $('presence').textContent = names.length ? 'Online: ' + names.join(', ') : '';
+  // A crowded room names only some of its users: the count covers the rest.
+  const others = Math.max(0, (r.presenceCount ?? names.length) - names.length);
+  $('presence').textContent = !names.length && !others ? ''
+    : 'Online: ' + names.join(', ') + (others ? `${names.length ? ' and ' : ''}${others} other${others === 1 ? '' : 's'}` : '');
 }
 
 function renderTyping(r) {
@@ -407,6 +410,7 @@ function receive(frame) {
         if (!r.answers.has(li.dataset.requestId)) li.remove();
       });
       r.presence = new Map(frame.presence.map((u) => [u.id, u]));
+      r.presenceCount = frame.presenceCount ?? frame.presence.length;
       renderPresence(r);
       renderConversations();
       break;
@@ -472,6 +476,14 @@ function receive(frame) {
     case 'presence':
       if (frame.state === 'online') r.presence.set(frame.user.id, frame.user);
       else r.presence.delete(frame.user.id);
+      r.presenceCount = r.presence.size;
+      renderPresence(r);
+      break;
+    case 'occupancy':
+      // Sent instead of presence while the room has too many users online to name: the count, and the whole
+      // list again once it is short enough.
+      if (frame.users) r.presence = new Map(frame.users.map((u) => [u.id, u]));
+      r.presenceCount = frame.count;
       renderPresence(r);
       break;
     case 'read':

@@ -9,12 +9,14 @@ package dev.parley.bus;
  *   <caption>actions</caption>
  *   <tr><th>action</th><th>request</th><th>reply</th></tr>
  *   <tr><td>presence.connect</td><td>conversationId, connectionId, user {id, displayName}</td><td>{}; publishes
- *       {@code presence online} when it is the user's first connection to the room</td></tr>
+ *       {@code presence online} when it is the user's first connection to the room (in a room of more than
+ *       {@code PRESENCE_MAX_LISTED} users online, an {@code occupancy} frame within a second instead)</td></tr>
  *   <tr><td>presence.disconnect</td><td>conversationId, connectionId</td><td>{}; publishes {@code presence offline}
- *       when it was the user's last</td></tr>
+ *       when it was the user's last (or, in a crowded room, {@code occupancy})</td></tr>
  *   <tr><td>presence.refresh</td><td>connections: [{conversationId, connectionId, user}]</td><td>{}; extends each
  *       connection's expiry (a node's heartbeat), re-adding any Redis lost</td></tr>
- *   <tr><td>presence.list</td><td>conversationId</td><td>{users: [{id, displayName, connections}]}</td></tr>
+ *   <tr><td>presence.list</td><td>conversationId, limit? (1 to 10,000; {@code PRESENCE_MAX_LISTED})</td><td>{users:
+ *       [{id, displayName, connections}] (at most limit), count (users online), truncated}</td></tr>
  *   <tr><td>answer.append</td><td>conversationId, requestId, offset, content</td><td>{}: a piece of an answer being
  *       written, kept so that a member who joins mid-answer gets the text so far</td></tr>
  *   <tr><td>answer.end</td><td>conversationId, requestId</td><td>{}: the answer is stored or failed</td></tr>
@@ -47,6 +49,11 @@ public final class PresenceApi {
   public static final String CONNECTIONS = "connections";
   public static final String USER = "user";
   public static final String USERS = "users";
+  public static final String COUNT = "count";
+  public static final String TRUNCATED = "truncated";
+  public static final String LIMIT = "limit";
+  /** The most users one {@code presence.list} lists. */
+  public static final int MAX_LIMIT = 10_000;
   public static final String KIND = "kind";
   public static final String USER_ID = "userId";
   public static final String ALLOWED = "allowed";

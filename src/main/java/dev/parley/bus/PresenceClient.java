@@ -49,10 +49,12 @@ public final class PresenceClient extends BusClient {
     return request(REFRESH, new JsonObject().put(CONNECTIONS, connections)).mapEmpty();
   }
 
-  /** The users online in a room: [{id, displayName, connections}]. */
-  public Future<JsonArray> list(String conversationId) {
-    return request(LIST, new JsonObject().put(CONVERSATION_ID, conversationId))
-      .map(reply -> reply.getJsonArray(USERS, new JsonArray()));
+  /**
+   * Who is online in a room: {@code {users: [{id, displayName, connections}], count, truncated}}, at most
+   * {@code limit} users (null: the node's {@code PRESENCE_MAX_LISTED}) of the {@code count} online.
+   */
+  public Future<JsonObject> list(String conversationId, Integer limit) {
+    return request(LIST, new JsonObject().put(CONVERSATION_ID, conversationId).put(LIMIT, limit));
   }
 
   /** Keeps a piece of an answer being written (fire and forget: a lost piece only shortens a late joiner's view). */

@@ -4,6 +4,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -20,6 +21,8 @@ import io.vertx.core.json.JsonObject;
  *   <tr><td>deleted</td><td>the {@link ChatMessage} tombstone ({@code deleted: true})</td><td>a message was deleted</td></tr>
  *   <tr><td>typing</td><td>conversationId, user {id, displayName}, typing, expiresInMs</td><td>ephemeral, never stored</td></tr>
  *   <tr><td>presence</td><td>conversationId, user, state ({@code online}/{@code offline})</td><td>a user's first connection to the room / last one gone</td></tr>
+ *   <tr><td>occupancy</td><td>conversationId, count, users? (all of them, when no more than {@code PRESENCE_MAX_LISTED})</td><td>instead of
+ *       {@code presence}, in a room with more users online than are listed by name; at most once a second</td></tr>
  *   <tr><td>read</td><td>conversationId, user, seq</td><td>a member's read marker moved</td></tr>
  *   <tr><td>member</td><td>conversationId, user, change ({@code added}/{@code removed})</td><td>membership changed</td></tr>
  *   <tr><td>conversation</td><td>conversationId, change ({@code updated}/{@code deleted})</td><td>the room itself changed</td></tr>
@@ -50,6 +53,7 @@ public final class RoomEvents {
   public static final String DELETED = "deleted";
   public static final String TYPING = "typing";
   public static final String PRESENCE = "presence";
+  public static final String OCCUPANCY = "occupancy";
   public static final String READ = "read";
   public static final String MEMBER = "member";
   public static final String CONVERSATION = "conversation";
@@ -63,6 +67,8 @@ public final class RoomEvents {
   public static final String USER_ID = "id";
   public static final String USER_NAME = "displayName";
   public static final String STATE = "state";
+  public static final String COUNT = "count";
+  public static final String USERS = "users";
   public static final String ONLINE = "online";
   public static final String OFFLINE = "offline";
   public static final String SEQ = "seq";
@@ -103,6 +109,12 @@ public final class RoomEvents {
   public static JsonObject presence(String conversationId, JsonObject user, boolean online) {
     return new JsonObject().put(TYPE, PRESENCE).put(CONVERSATION_ID, conversationId).put(USER, user)
       .put(STATE, online ? ONLINE : OFFLINE);
+  }
+
+  /** @param users everyone online, or null when there are too many to list */
+  public static JsonObject occupancy(String conversationId, long count, JsonArray users) {
+    JsonObject frame = new JsonObject().put(TYPE, OCCUPANCY).put(CONVERSATION_ID, conversationId).put(COUNT, count);
+    return users == null ? frame : frame.put(USERS, users);
   }
 
   public static JsonObject read(String conversationId, JsonObject user, long seq) {

@@ -75,6 +75,8 @@ public record ParleyConfig(
    * @param slowConsumerMs     ... as is one whose write queue stays full this long
    * @param resumeMaxMessages  the most messages one {@code join} with {@code lastSeq} replays
    * @param presenceTtlMs      a connection not refreshed for this long is offline (a crashed node's users)
+   * @param presenceMaxListed  up to this many users online, a room names each one (presence events, the list in
+   *                           {@code joined}); above it, members get counts ({@code occupancy})
    * @param typingTimeoutMs    a typing indicator not refreshed for this long ends by itself
    * @param typingThrottleMs   at most one "typing" broadcast per connection and room per this interval
    * @param messagesPerMinute  user messages a user may send per minute, cluster-wide
@@ -83,7 +85,7 @@ public record ParleyConfig(
    */
   public record Realtime(long pingIntervalMs, long authTimeoutMs, List<String> wsOrigins, int maxFrameBytes,
                          int maxMessageBytes, long slowConsumerBytes, long slowConsumerMs, int resumeMaxMessages,
-                         long presenceTtlMs, long typingTimeoutMs, long typingThrottleMs, int messagesPerMinute,
+                         long presenceTtlMs, int presenceMaxListed, long typingTimeoutMs, long typingThrottleMs, int messagesPerMinute,
                          int assistantPerMinute, boolean rateLimitFailOpen) {
   }
 
@@ -125,7 +127,7 @@ public record ParleyConfig(
     "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_MEMBERS", "EVENTBUS_PORT",
     "ROLES", "NODE_NAME", "MAX_MESSAGE_CHARS", "BUS_TIMEOUT_MS", "SHUTDOWN_GRACE_MS",
     "WS_PING_INTERVAL_MS", "WS_AUTH_TIMEOUT_MS", "WS_ORIGINS", "WS_MAX_FRAME_BYTES", "MAX_MESSAGE_BYTES",
-    "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "TYPING_TIMEOUT_MS",
+    "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "PRESENCE_MAX_LISTED", "TYPING_TIMEOUT_MS",
     "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
     "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS", "ASSISTANT_TIMEOUT_MS", "ASSISTANT_DAILY_TOKENS",
     "ASSISTANT_FALLBACK", "ASSISTANT_BREAKER_FAILURES", "ASSISTANT_BREAKER_RESET_MS", "ASSISTANT_MAX_TOKENS",
@@ -217,6 +219,7 @@ public record ParleyConfig(
       in.longValue("WS_SLOW_CONSUMER_MS", 10_000, 100, 600_000),
       in.integer("RESUME_MAX_MESSAGES", 1000, 1, 100_000),
       in.longValue("PRESENCE_TTL_MS", 20_000, 1000, 3_600_000),
+      in.integer("PRESENCE_MAX_LISTED", 200, 1, 10_000),
       in.longValue("TYPING_TIMEOUT_MS", 5_000, 100, 600_000),
       in.longValue("TYPING_THROTTLE_MS", 1_000, 0, 600_000),
       in.integer("RATE_LIMIT_MESSAGES_PER_MIN", 120, 1, 1_000_000),

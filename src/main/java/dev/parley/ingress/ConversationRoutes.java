@@ -141,12 +141,15 @@ final class ConversationRoutes {
         new JsonObject().put("conversationId", id))));
   }
 
-  /** Who is online in the room, cluster-wide: {@code {users: [{id, displayName, connections}]}}. */
+  /**
+   * Who is online in the room, cluster-wide: {@code {users: [{id, displayName, connections}], count, truncated}},
+   * at most {@code ?limit=} users (1 to 10,000; default {@code PRESENCE_MAX_LISTED}).
+   */
   private void presence(RoutingContext ctx) {
     String id = conversationId(ctx);
+    Long limit = Inputs.queryLong(ctx, PresenceApi.LIMIT, 1, PresenceApi.MAX_LIMIT);
     Responses.reply(ctx, 200, store.conversation(me(ctx), id)
-      .compose(member -> presence.list(id))
-      .map(users -> new JsonObject().put(PresenceApi.USERS, users)));
+      .compose(member -> presence.list(id, limit == null ? null : limit.intValue())));
   }
 
   /** {@code {seq}}: moves the caller's read marker forward; answers {@code {lastReadSeq}}. */

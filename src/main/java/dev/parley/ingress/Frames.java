@@ -2,6 +2,7 @@ package dev.parley.ingress;
 
 import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
+import dev.parley.bus.PresenceApi;
 import dev.parley.bus.RoomEvents;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketFrame;
@@ -53,6 +54,8 @@ final class Frames {
   static final String REASON = "reason";
   static final String FROM_SEQ = "fromSeq";
   static final String TO_SEQ = "toSeq";
+  static final String PRESENCE_COUNT = "presenceCount";
+  static final String PRESENCE_TRUNCATED = "presenceTruncated";
 
   /** Unauthenticated: no valid token in time (RFC 6455 "policy violation"). */
   static final short CLOSE_UNAUTHENTICATED = 1008;
@@ -92,8 +95,15 @@ final class Frames {
     return error(new ParleyException(code, message), null, null);
   }
 
-  static JsonObject joined(String conversationId, long lastSeq, JsonArray presence) {
-    return frame(JOINED).put(CONVERSATION_ID, conversationId).put(LAST_SEQ, lastSeq).put(RoomEvents.PRESENCE, presence);
+  /**
+   * @param presence {users, count, truncated} from presence (empty when it is unusable): at most
+   *                 {@code PRESENCE_MAX_LISTED} users, and how many are online in all
+   */
+  static JsonObject joined(String conversationId, long lastSeq, JsonObject presence) {
+    JsonArray users = presence.getJsonArray(PresenceApi.USERS, new JsonArray());
+    return frame(JOINED).put(CONVERSATION_ID, conversationId).put(LAST_SEQ, lastSeq).put(RoomEvents.PRESENCE, users)
+      .put(PRESENCE_COUNT, presence.getLong(PresenceApi.COUNT, (long) users.size()))
+      .put(PRESENCE_TRUNCATED, presence.getBoolean(PresenceApi.TRUNCATED, false));
   }
 
   static JsonObject resumed(String conversationId, long fromSeq, long toSeq, boolean truncated) {

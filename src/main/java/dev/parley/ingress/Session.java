@@ -120,7 +120,7 @@ abstract class Session implements Subscriber {
         joined.floor = lastSeq == null ? baseline : Math.max(baseline, lastSeq);
         return stillJoined(joined)
           .compose(v -> realtime.presence().connect(conversationId, connectionId, userJson()).otherwiseEmpty())
-          .compose(v -> realtime.presence().list(conversationId).otherwise(new JsonArray()))
+          .compose(v -> realtime.presence().list(conversationId, null).otherwise(new JsonObject()))
           .compose(presence -> stillJoined(joined).map(v -> {
             writeFrame(Frames.joined(conversationId, baseline, presence));
             return baseline;

@@ -22,9 +22,12 @@ import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BiFunction;
 
 import static dev.parley.bus.PresenceApi.*;
 
@@ -35,6 +38,12 @@ import static dev.parley.bus.PresenceApi.*;
  * counting each user's connections; one sorted set over all rooms lets any node sweep the connections of a
  * crashed node. Nodes refresh their connections every third of {@code PRESENCE_TTL_MS}, and every node sweeps
  * every quarter of it, so a crashed node's users are offline everywhere within about 1.25 TTL.
+ *
+ * <p>A room's members hear of each user who comes online or goes offline while the room has at most
+ * {@code PRESENCE_MAX_LISTED} users online. Above that, naming everyone is quadratic (each of 5,000 joins
+ * told to up to 5,000 members is 12.5 million frames while the room fills), so a crowded room gets an
+ * {@code occupancy} frame with the count instead, at most once a second from each node that saw a change, and
+ * the whole list again in the one that brings it back under the limit.
  */
 public final class PresenceVerticle extends VerticleBase {
 
@@ -44,6 +53,18 @@ public final class PresenceVerticle extends VerticleBase {
   private static final long WARNING_INTERVAL_MS = 10_000;
   /** An answer's pieces outlive any answer's deadline, and then go by themselves if it never ended. */
   private static final long ANSWER_TTL_MS = 15 * 60_000;
+  /** How often a node tells crowded rooms their count, if it changed. */
+  private static final long OCCUPANCY_MS = 1000;
+  /** Connections in one connect or disconnect script call at most. */
+  private static final int MAX_BATCH = 500;
+
+  /** One connection of a room; {@code user} (JSON) is null for a disconnect. */
+  private record Connection(String room, String id, String user) {
+  }
+
+  /** What a connect or disconnect changed: the user's JSON if it came online or went offline, else null. */
+  private record Change(String room, String user, long online) {
+  }
 
   private final ParleyConfig config;
   private final Meters meters;
@@ -51,7 +72,12 @@ public final class PresenceVerticle extends VerticleBase {
   private RedisAPI api;
   private MessageConsumer<JsonObject> consumer;
   private long sweeper;
+  private long occupancyTimer;
   private long lastWarning;
+  /** Crowded rooms whose count changed since they were last told it. */
+  private final Set<String> recounted = new LinkedHashSet<>();
+  private final ScriptBatch<Connection, Change> connects = new ScriptBatch<>(MAX_BATCH, this::connectAll);
+  private final ScriptBatch<Connection, Change> disconnects = new ScriptBatch<>(MAX_BATCH, this::disconnectAll);
 
   public PresenceVerticle(ParleyConfig config, Meters meters) {
     this.config = config;
@@ -69,6 +95,7 @@ public final class PresenceVerticle extends VerticleBase {
     consumer = vertx.eventBus().consumer(Addresses.PRESENCE, this::handle);
     long every = Math.max(250, config.realtime().presenceTtlMs() / 4);
     sweeper = vertx.setPeriodic(every, every, tick -> sweep());
+    occupancyTimer = vertx.setPeriodic(OCCUPANCY_MS, OCCUPANCY_MS, tick -> tellOccupancy());
     URI redisUri = URI.create(config.redisUrl());
     // Start only once Redis answers, so a wrong REDIS_URL fails the start instead of the first request.
     return Future.join(consumer.completion(), api.ping(List.of())
@@ -79,6 +106,7 @@ public final class PresenceVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweeper);
+    vertx.cancelTimer(occupancyTimer);
     return consumer.unregister().eventually(() -> {
       redis.close();
       return Future.succeededFuture();
@@ -97,11 +125,11 @@ public final class PresenceVerticle extends VerticleBase {
         case REFRESH -> refresh(body);
         case LIST -> list(body);
         case RATE_CHECK -> rate(body);
-        case ANSWER_APPEND -> eval(Scripts.ANSWER_APPEND, required(body, CONVERSATION_ID), required(body, REQUEST_ID),
-          Long.toString(body.getLong(OFFSET, 0L)), body.getString(CONTENT, ""), Long.toString(ANSWER_TTL_MS))
-          .map(done -> new JsonObject());
-        case ANSWER_END -> eval(Scripts.ANSWER_END, required(body, CONVERSATION_ID), required(body, REQUEST_ID),
-          Long.toString(ANSWER_TTL_MS)).map(done -> new JsonObject());
+        case ANSWER_APPEND -> eval(Scripts.ANSWER_APPEND, List.of(required(body, CONVERSATION_ID),
+          required(body, REQUEST_ID), Long.toString(body.getLong(OFFSET, 0L)), body.getString(CONTENT, ""),
+          Long.toString(ANSWER_TTL_MS))).map(done -> new JsonObject());
+        case ANSWER_END -> eval(Scripts.ANSWER_END, List.of(required(body, CONVERSATION_ID), required(body, REQUEST_ID),
+          Long.toString(ANSWER_TTL_MS))).map(done -> new JsonObject());
         case ANSWER_PROGRESS -> progress(required(body, CONVERSATION_ID));
         case CONTEXT_GET -> api.get(contextKey(body)).map(cached -> cached == null ? new JsonObject()
           : new JsonObject(cached.toString()));
@@ -139,28 +167,94 @@ public final class PresenceVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> connect(JsonObject body) {
-    String room = required(body, CONVERSATION_ID);
-    JsonObject user = user(body);
-    return eval(Scripts.CONNECT, room, required(body, CONNECTION_ID), user.encode(),
-      Long.toString(config.realtime().presenceTtlMs()))
-      .map(first -> {
-        if (first != null && first.toInteger() == 1) {
-          RoomEvents.publish(vertx.eventBus(), room, RoomEvents.presence(room, user, true));
+    Connection connection = new Connection(required(body, CONVERSATION_ID), required(body, CONNECTION_ID),
+      user(body).encode());
+    return connects.add(connection).map(change -> {
+      if (change.user() != null) {
+        announce(change.room(), change.user(), true, change.online());
+      }
+      return new JsonObject();
+    });
+  }
+
+  private Future<JsonObject> disconnect(JsonObject body) {
+    return disconnects.add(new Connection(required(body, CONVERSATION_ID), required(body, CONNECTION_ID), null))
+      .map(change -> {
+        if (change.user() != null) {
+          announce(change.room(), change.user(), false, change.online());
         }
         return new JsonObject();
       });
   }
 
-  private Future<JsonObject> disconnect(JsonObject body) {
-    String room = required(body, CONVERSATION_ID);
+  private Future<List<Change>> connectAll(List<Connection> batch) {
+    List<String> args = new ArrayList<>(3 * batch.size() + 1);
+    args.add(Long.toString(config.realtime().presenceTtlMs()));
+    for (Connection connection : batch) {
+      args.add(connection.room());
+      args.add(connection.id());
+      args.add(connection.user());
+    }
+    return eval(Scripts.CONNECT, args).map(reply -> changes(batch, reply, (connection, first) ->
+      first.toInteger() == 1 ? connection.user() : null));
+  }
+
+  private Future<List<Change>> disconnectAll(List<Connection> batch) {
+    List<String> args = new ArrayList<>(2 * batch.size() + 1);
     // The tombstone outlives any refresh or connect still on its way: two TTLs.
-    return eval(Scripts.DISCONNECT, room, required(body, CONNECTION_ID),
-      Long.toString(2 * config.realtime().presenceTtlMs())).map(last -> {
-      if (last != null) {
-        RoomEvents.publish(vertx.eventBus(), room, RoomEvents.presence(room, new JsonObject(last.toString()), false));
-      }
-      return new JsonObject();
-    });
+    args.add(Long.toString(2 * config.realtime().presenceTtlMs()));
+    for (Connection connection : batch) {
+      args.add(connection.room());
+      args.add(connection.id());
+    }
+    return eval(Scripts.DISCONNECT, args).map(reply -> changes(batch, reply, (connection, last) ->
+      last.toString().isEmpty() ? null : last.toString()));
+  }
+
+  /** A connect or disconnect script's two values per connection: what changed, and the room's count. */
+  private static List<Change> changes(List<Connection> batch, Response reply,
+                                      BiFunction<Connection, Response, String> changedUser) {
+    List<Change> changes = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      Connection connection = batch.get(i);
+      changes.add(new Change(connection.room(), changedUser.apply(connection, reply.get(2 * i)),
+        reply.get(2 * i + 1).toLong()));
+    }
+    return changes;
+  }
+
+  /**
+   * Tells a room's members that a user came online or went offline: by name while the room lists everyone,
+   * otherwise by the next {@code occupancy} frame. The offline that brings a crowded room down to the limit
+   * goes that way too, since that frame lists everyone again for members who only had part of the list.
+   */
+  private void announce(String room, String user, boolean online, long count) {
+    int max = config.realtime().presenceMaxListed();
+    if (online ? count <= max : count < max) {
+      RoomEvents.publish(vertx.eventBus(), room, RoomEvents.presence(room, new JsonObject(user), online));
+    } else {
+      recounted.add(room);
+    }
+  }
+
+  private void tellOccupancy() {
+    if (recounted.isEmpty()) {
+      return;
+    }
+    List<String> rooms = new ArrayList<>(recounted);
+    recounted.clear();
+    int max = config.realtime().presenceMaxListed();
+    for (String room : rooms) {
+      listed(room, max).onComplete(done -> {
+        if (done.succeeded()) {
+          JsonObject listed = done.result();
+          RoomEvents.publish(vertx.eventBus(), room, RoomEvents.occupancy(room, listed.getLong(COUNT),
+            listed.getBoolean(TRUNCATED) ? null : listed.getJsonArray(USERS)));
+        } else {
+          LOG.debug("occupancy of {} failed: {}", room, done.cause().getMessage());
+        }
+      });
+    }
   }
 
   private Future<JsonObject> refresh(JsonObject body) {
@@ -176,29 +270,29 @@ public final class PresenceVerticle extends VerticleBase {
       args.add(required(connection, CONNECTION_ID));
       args.add(user(connection).encode());
     }
-    return eval(Scripts.REFRESH, args.toArray(String[]::new)).map(online -> {
-      publishPairs(online, 0, true);
+    return eval(Scripts.REFRESH, args).map(online -> {
+      announceAll(online, 0, true);
       return new JsonObject();
     });
   }
 
   private Future<JsonObject> list(JsonObject body) {
-    return eval(Scripts.LIST, required(body, CONVERSATION_ID)).map(connections -> {
-      // Every join reads the room's list, so it is counted by the stored text first (a user's connections
-      // store the same text) and each distinct text parsed once, not every connection's.
-      Map<String, Integer> byText = new LinkedHashMap<>();
-      if (connections != null) {
-        for (Response connection : connections) {
-          byText.merge(connection.toString(), 1, Integer::sum);
-        }
+    Integer limit = body.getInteger(LIMIT);
+    if (limit != null && (limit < 1 || limit > MAX_LIMIT)) {
+      throw ParleyException.invalid(LIMIT + " must be between 1 and " + MAX_LIMIT);
+    }
+    return listed(required(body, CONVERSATION_ID), limit == null ? config.realtime().presenceMaxListed() : limit);
+  }
+
+  /** {users: [{id, displayName, connections}], count, truncated}: at most {@code max} of the room's users. */
+  private Future<JsonObject> listed(String room, int max) {
+    return eval(Scripts.LIST, List.of(room, Integer.toString(max))).map(reply -> {
+      JsonArray users = new JsonArray();
+      for (int i = 1; i + 1 < reply.size(); i += 2) {
+        users.add(new JsonObject(reply.get(i).toString()).put(CONNECTIONS, reply.get(i + 1).toInteger()));
       }
-      Map<String, JsonObject> users = new LinkedHashMap<>();
-      for (Map.Entry<String, Integer> text : byText.entrySet()) {
-        JsonObject user = new JsonObject(text.getKey());
-        users.merge(user.getString(RoomEvents.USER_ID), user.put(CONNECTIONS, text.getValue()),
-          (known, again) -> known.put(CONNECTIONS, known.getInteger(CONNECTIONS) + again.getInteger(CONNECTIONS)));
-      }
-      return new JsonObject().put(USERS, new JsonArray(new ArrayList<>(users.values())));
+      long count = reply.get(0).toLong();
+      return new JsonObject().put(USERS, users).put(COUNT, count).put(TRUNCATED, users.size() < count);
     });
   }
 
@@ -226,11 +320,11 @@ public final class PresenceVerticle extends VerticleBase {
 
   /** Each answer's pieces put back together from offset 0, as far as they follow on without a gap. */
   private Future<JsonObject> progress(String room) {
-    return eval(Scripts.ANSWER_PROGRESS, room).map(pairs -> {
+    return eval(Scripts.ANSWER_PROGRESS, List.of(room)).map(pairs -> {
       JsonArray answers = new JsonArray();
       for (int i = 0; pairs != null && i + 1 < pairs.size(); i += 2) {
         JsonArray flat = new JsonArray(pairs.get(i + 1).toString());
-        java.util.TreeMap<Long, String> pieces = new java.util.TreeMap<>();
+        TreeMap<Long, String> pieces = new TreeMap<>();
         for (int j = 0; j + 1 < flat.size(); j += 2) {
           pieces.put(Long.parseLong(flat.getString(j)), flat.getString(j + 1));
         }
@@ -249,9 +343,9 @@ public final class PresenceVerticle extends VerticleBase {
 
   /** Connections of crashed nodes: their users go offline in every room they were in. Batch after batch. */
   private void sweep() {
-    eval(Scripts.SWEEP, Integer.toString(SWEEP_BATCH)).onComplete(done -> {
+    eval(Scripts.SWEEP, List.of(Integer.toString(SWEEP_BATCH))).onComplete(done -> {
       if (done.succeeded()) {
-        publishPairs(done.result(), 1, false);
+        announceAll(done.result(), 1, false);
         if (done.result().get(0).toInteger() == SWEEP_BATCH) {
           sweep();
         }
@@ -261,24 +355,22 @@ public final class PresenceVerticle extends VerticleBase {
     });
   }
 
-  /** Publishes a presence event for each (room, user JSON) pair a script returned, from index {@code from}. */
-  private void publishPairs(Response pairs, int from, boolean online) {
-    if (pairs == null) {
+  /** Announces each (room, user JSON, count) triple a script returned, from index {@code from}. */
+  private void announceAll(Response triples, int from, boolean online) {
+    if (triples == null) {
       return;
     }
-    for (int i = from; i + 1 < pairs.size(); i += 2) {
-      String room = pairs.get(i).toString();
-      RoomEvents.publish(vertx.eventBus(), room, RoomEvents.presence(room, new JsonObject(pairs.get(i + 1).toString()),
-        online));
+    for (int i = from; i + 2 < triples.size(); i += 3) {
+      announce(triples.get(i).toString(), triples.get(i + 1).toString(), online, triples.get(i + 2).toLong());
     }
   }
 
   /** Runs a script that takes no keys (its keys derive from the room in ARGV). */
-  private Future<Response> eval(String script, String... args) {
-    List<String> command = new ArrayList<>(args.length + 2);
+  private Future<Response> eval(String script, List<String> args) {
+    List<String> command = new ArrayList<>(args.size() + 2);
     command.add(script);
     command.add("0");
-    command.addAll(List.of(args));
+    command.addAll(args);
     return api.eval(command);
   }
 

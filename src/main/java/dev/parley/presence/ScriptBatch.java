@@ -62,11 +62,13 @@ final class ScriptBatch<I, O> {
       sent = Future.failedFuture(e);
     }
     sent.onComplete(done -> {
+      Throwable failure = done.failed() ? done.cause() : done.result().size() == batch.size() ? null
+        : new IllegalStateException(batch.size() + " requests got " + done.result().size() + " answers");
       for (int i = 0; i < batch.size(); i++) {
-        if (done.succeeded()) {
+        if (failure == null) {
           batch.get(i).answer().complete(done.result().get(i));
         } else {
-          batch.get(i).answer().fail(done.cause());
+          batch.get(i).answer().fail(failure);
         }
       }
       next();

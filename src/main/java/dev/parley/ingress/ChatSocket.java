@@ -44,8 +44,8 @@ final class ChatSocket extends Session {
   private Promise<Void> idle;
   /** Not reading: the last message was over the rate limit. */
   private boolean heldBack;
-  /** Refused for the rate limit, and nothing accepted since: one message at a time. */
-  private boolean probing;
+  /** When (System.currentTimeMillis) the last message was refused for the rate limit; 0: never. */
+  private long refusedAt;
   /** Whether the socket is being read (see {@link #updateReading}). */
   private boolean reading = true;
 
@@ -234,7 +234,6 @@ final class ChatSocket extends Session {
         metadata == null ? new JsonObject() : metadata, clientMsgId));
     appended.onComplete(done -> {
       if (done.succeeded()) {
-        probing = false;
         ChatMessage stored = done.result().message();
         realtime.meters().trail.accepted(stored, done.result().duplicate(), "websocket");
         writeFrame(Frames.frame(Frames.ACK)
@@ -266,11 +265,12 @@ final class ChatSocket extends Session {
 
   /**
    * Over the message limit, the socket is not read until the limit allows a message again (at most
-   * {@link #MAX_HOLD_BACK_MS}), then one message at a time until one is accepted: a client that floods is held back
-   * by TCP instead of costing the node a refusal per frame.
+   * {@link #MAX_HOLD_BACK_MS}), then one message at a time until none has been refused for that long: a client
+   * that floods is held back by TCP, and gets about one refusal per message the limit lets through, instead of
+   * a refusal for every frame that was read while the first refusal was on its way.
    */
   private void overLimit(long retryAfterMs) {
-    probing = true;
+    refusedAt = System.currentTimeMillis();
     if (heldBack) {
       return;
     }
@@ -284,9 +284,11 @@ final class ChatSocket extends Session {
 
   /**
    * Reads frames unless draining, held back over the limit, or with as many messages in flight as it may have:
-   * {@link #MAX_IN_FLIGHT}, or one after a refusal until a message is accepted again.
+   * {@link #MAX_IN_FLIGHT}, or one within {@link #MAX_HOLD_BACK_MS} of a refusal. (A socket waiting on its one
+   * message is looked at again when it is answered, so the window needs no timer of its own.)
    */
   private void updateReading() {
+    boolean probing = System.currentTimeMillis() - refusedAt < MAX_HOLD_BACK_MS;
     boolean read = !draining && !closed && !heldBack && inFlight < (probing ? 1 : MAX_IN_FLIGHT);
     if (read != reading && !ws.isClosed()) {
       reading = read;

@@ -123,9 +123,8 @@ public final class Bench {
       System.out.println(Result.HEADER);
       if (sweep) {
         String rates = store ? "2000,5000,10000,15000,20000,25000" : "200,300,400,500,600,750,900,1100";
-        // The JIT compiler is still at work for the first half minute of load (a second core's worth, measured
-        // per thread), so the first step warms up long; the later ones only settle at their new rate.
-        int warmup = integer("warmup", 30);
+        // The first step warms up long (see WARMUP_SECONDS); the later ones only settle at their new rate.
+        int warmup = integer("warmup", WARMUP_SECONDS);
         for (String rate : options.getOrDefault("rates", rates).split(",")) {
           Result result = measure(fleet, Integer.parseInt(rate), integer("seconds", 20), warmup);
           warmup = integer("step-warmup", 5);
@@ -136,13 +135,20 @@ public final class Bench {
           }
         }
       } else {
-        Result result = measure(fleet, integer("rate", 300), integer("seconds", 60), integer("warmup", 30));
+        Result result = measure(fleet, integer("rate", 300), integer("seconds", 60), integer("warmup", WARMUP_SECONDS));
         System.out.println(result.row(scenario, connections, targets.size()));
       }
     } finally {
       vertx.close().await();
     }
   }
+
+  /**
+   * Seconds of load before a window is measured. On 2 cores the JIT compiler keeps compiling the new load's paths
+   * for over a minute: per-thread CPU of a node 70 s into a big room still had C2 at a fifth of a core, and the
+   * same run measured from 90 s spent half the server CPU per delivery (21.6 µs instead of 38 to 45).
+   */
+  static final int WARMUP_SECONDS = 90;
 
   /** One window at a fixed rate: warm-up first, then the measured seconds, then up to 10 s to drain. */
   Result measure(Fleet fleet, int rate, int seconds, int warmup) throws InterruptedException {

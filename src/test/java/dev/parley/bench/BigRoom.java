@@ -55,7 +55,7 @@ final class BigRoom {
         };
         fleet.chunkLatency.getIntervalHistogram();
         Bench.Result result = bench.measure(fleet, List.of(big), rate, bench.integer("seconds", 30),
-          bench.integer("warmup", 15), asker);
+          bench.integer("warmup", Bench.WARMUP_SECONDS), asker);
         Histogram chunks = fleet.chunkLatency.getIntervalHistogram();
         System.out.println(Bench.Result.HEADER);
         System.out.println(result.row("bigroom", members, targets.size()));

@@ -7,6 +7,10 @@ import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
 import dev.parley.support.Ws;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
@@ -17,13 +21,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Presence in a room with more users online than {@code PRESENCE_MAX_LISTED} (3 here): members get counts
  * instead of names, joins list only part of the room, and the full list comes back when it is short again.
- * Bursts of joins and leaves reach Redis in a few script calls.
+ * Bursts of joins and leaves reach Redis in a few script calls, and a room of more sockets than one fan-out task
+ * writes gets its messages in order.
  */
 @Timeout(60)
 class CrowdedRoomTest {
@@ -160,6 +169,53 @@ class CrowdedRoomTest {
       assertTrue(calls <= 60, 2 * connections + " joins and leaves took " + calls + " script calls");
     } finally {
       redis.close();
+    }
+  }
+
+  /**
+   * More sockets than one fan-out task writes (RoomHub.SLICE): every socket gets every message once, in seq order,
+   * while the room's events go out a slice at a time.
+   */
+  @Test
+  void aRoomOfMoreSocketsThanASliceGetsEveryMessageOnceInOrder() throws Exception {
+    Session host = api.register("host");
+    String id = api.conversation(host, "big");
+    int sockets = 800;
+    int messages = 30;
+    Vertx client = Vertx.vertx();
+    try {
+      WebSocketClient ws = client.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(sockets));
+      List<List<Long>> seen = new ArrayList<>();
+      CountDownLatch joined = new CountDownLatch(sockets);
+      CountDownLatch complete = new CountDownLatch(sockets);
+      for (int i = 0; i < sockets; i++) {
+        List<Long> seqs = Collections.synchronizedList(new ArrayList<>());
+        seen.add(seqs);
+        ClientWebSocket socket = ws.webSocket();
+        socket.textMessageHandler(text -> {
+          JsonObject frame = new JsonObject(text);
+          if ("joined".equals(frame.getString("type"))) {
+            joined.countDown();
+          } else if ("message".equals(frame.getString("type"))) {
+            seqs.add(frame.getLong("seq"));
+            if (seqs.size() == messages) {
+              complete.countDown();
+            }
+          }
+        });
+        socket.connect(port, "localhost", "/ws/chat/" + id + "?token=" + host.token()).await();
+      }
+      assertTrue(joined.await(30, TimeUnit.SECONDS), "every socket joined");
+      for (int m = 0; m < messages; m++) {
+        assertEquals(201, api.say(host, id, "to everyone " + m).status());
+      }
+      assertTrue(complete.await(30, TimeUnit.SECONDS), "every socket got every message");
+      List<Long> expected = LongStream.rangeClosed(1, messages).boxed().toList();
+      for (List<Long> seqs : seen) {
+        assertEquals(expected, new ArrayList<>(seqs));
+      }
+    } finally {
+      client.close().await();
     }
   }
 

@@ -16,6 +16,7 @@ import io.vertx.core.internal.VertxInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * The node's registry of rooms with local subscribers, and its one fan-out path (DESIGN.md §1). For each room
  * with at least one local socket or stream there is exactly one event-bus consumer on this node, reference
  * counted by its subscribers. An event arrives once per node, already encoded; the hub hands the same bytes to
- * every local subscriber with one task per event loop, not one per socket.
+ * every local subscriber with one task per event loop, not one per socket. A big room is written a slice of
+ * {@link #SLICE} sockets per task, so the loop gets to its other work (an answer's next piece, an ack) between
+ * slices instead of after all 5,000 writes; each loop's events of a room still go out in order, one after another.
  *
  * <p>Messages reach subscribers in seq order and never twice. Events of one room may be published by the stores
  * of different nodes and so arrive out of order: a later seq waits until the ones before it arrive, or, after
@@ -43,6 +46,8 @@ final class RoomHub {
   static final long GAP_WAIT_MS = 200;
   static final long SETTLE_MS = 1_000;
   private static final int FILL_BATCH = 500;
+  /** Sockets written per task: a millisecond or two of writes. */
+  static final int SLICE = 64;
 
   private final Vertx vertx;
   private final Context context;
@@ -262,15 +267,73 @@ final class RoomHub {
     }
     for (Map.Entry<Context, List<Subscriber>> group : room.groups.entrySet()) {
       List<Subscriber> subscribers = group.getValue();
-      group.getKey().runOnContext(v -> {
-        for (Subscriber subscriber : subscribers) {
-          subscriber.deliver(room.id, event);
+      Lane lane = room.lanes.computeIfAbsent(group.getKey(), loop -> new Lane(loop, room.id, fanOut));
+      group.getKey().runOnContext(v -> lane.offer(event, subscribers));
+    }
+  }
+
+  /**
+   * One room's deliveries on one event loop: a queue of events, each with the subscribers it goes to, written
+   * {@link #SLICE} subscribers per task. Used only on its loop (the hub only creates it), and FIFO, so every
+   * subscriber gets the room's events in the order the hub dispatched them.
+   */
+  private static final class Lane {
+
+    private static final class Delivery {
+      final RoomEvent event;
+      final List<Subscriber> subscribers;
+      int next;
+
+      Delivery(RoomEvent event, List<Subscriber> subscribers) {
+        this.event = event;
+        this.subscribers = subscribers;
+      }
+    }
+
+    private final Context loop;
+    private final String roomId;
+    private final io.micrometer.core.instrument.Timer fanOut;
+    private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+    private boolean writing;
+
+    Lane(Context loop, String roomId, io.micrometer.core.instrument.Timer fanOut) {
+      this.loop = loop;
+      this.roomId = roomId;
+      this.fanOut = fanOut;
+    }
+
+    void offer(RoomEvent event, List<Subscriber> subscribers) {
+      queue.add(new Delivery(event, subscribers));
+      if (!writing) {
+        write();
+      }
+    }
+
+    private void write() {
+      writing = true;
+      int budget = SLICE;
+      while (budget > 0 && !queue.isEmpty()) {
+        Delivery delivery = queue.peek();
+        int end = Math.min(delivery.subscribers.size(), delivery.next + budget);
+        for (int i = delivery.next; i < end; i++) {
+          delivery.subscribers.get(i).deliver(roomId, delivery.event);
         }
-        // Once per event loop, not per socket: from the publish to the write to this loop's last socket.
-        if (event.seq > 0 && event.publishedAt > 0) {
-          fanOut.record(Math.max(0, System.currentTimeMillis() - event.publishedAt), TimeUnit.MILLISECONDS);
+        budget -= end - delivery.next;
+        delivery.next = end;
+        if (end == delivery.subscribers.size()) {
+          queue.poll();
+          RoomEvent event = delivery.event;
+          // Once per event loop, not per socket: from the publish to the write to this loop's last socket.
+          if (event.seq > 0 && event.publishedAt > 0) {
+            fanOut.record(Math.max(0, System.currentTimeMillis() - event.publishedAt), TimeUnit.MILLISECONDS);
+          }
         }
-      });
+      }
+      if (queue.isEmpty()) {
+        writing = false;
+      } else {
+        loop.runOnContext(v -> write());
+      }
     }
   }
 
@@ -278,6 +341,8 @@ final class RoomHub {
   private static final class Room {
     final String id;
     final Map<Context, List<Subscriber>> groups = new HashMap<>();
+    /** Kept for the room's life: at most one per event loop. */
+    final Map<Context, Lane> lanes = new HashMap<>();
     final Map<Subscriber, Promise<Long>> waiting = new HashMap<>();
     final TreeMap<Long, RoomEvent> pending = new TreeMap<>();
     MessageConsumer<Buffer> consumer;

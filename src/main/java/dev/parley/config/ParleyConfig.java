@@ -85,8 +85,8 @@ public record ParleyConfig(
    */
   public record Realtime(long pingIntervalMs, long authTimeoutMs, List<String> wsOrigins, int maxFrameBytes,
                          int maxMessageBytes, long slowConsumerBytes, long slowConsumerMs, int resumeMaxMessages,
-                         long presenceTtlMs, int presenceMaxListed, long typingTimeoutMs, long typingThrottleMs, int messagesPerMinute,
-                         int assistantPerMinute, boolean rateLimitFailOpen) {
+                         long presenceTtlMs, int presenceMaxListed, long typingTimeoutMs, long typingThrottleMs,
+                         int messagesPerMinute, int assistantPerMinute, boolean rateLimitFailOpen) {
   }
 
   /**
@@ -127,8 +127,8 @@ public record ParleyConfig(
     "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_MEMBERS", "EVENTBUS_PORT",
     "ROLES", "NODE_NAME", "MAX_MESSAGE_CHARS", "BUS_TIMEOUT_MS", "SHUTDOWN_GRACE_MS",
     "WS_PING_INTERVAL_MS", "WS_AUTH_TIMEOUT_MS", "WS_ORIGINS", "WS_MAX_FRAME_BYTES", "MAX_MESSAGE_BYTES",
-    "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "PRESENCE_MAX_LISTED", "TYPING_TIMEOUT_MS",
-    "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
+    "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "PRESENCE_MAX_LISTED",
+    "TYPING_TIMEOUT_MS", "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
     "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS", "ASSISTANT_TIMEOUT_MS", "ASSISTANT_DAILY_TOKENS",
     "ASSISTANT_FALLBACK", "ASSISTANT_BREAKER_FAILURES", "ASSISTANT_BREAKER_RESET_MS", "ASSISTANT_MAX_TOKENS",
     "ASSISTANT_CONTEXT_TIMEOUT_MS",

@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.BiFunction;
 
 import static dev.parley.bus.PresenceApi.*;
 
@@ -59,11 +58,11 @@ public final class PresenceVerticle extends VerticleBase {
   /** Connections in one disconnect script call at most. */
   private static final int MAX_BATCH = 500;
 
-  /** One connection of a room; {@code user} (JSON) is null for a disconnect. */
-  private record Connection(String room, String id, String user) {
+  /** One connection of a room that is leaving it. */
+  private record Connection(String room, String id) {
   }
 
-  /** What a connect or disconnect changed: the user's JSON if it came online or went offline, else null. */
+  /** What a disconnect changed: the user's JSON if it went offline, else null; and the room's count after it. */
   private record Change(String room, String user, long online) {
   }
 
@@ -166,21 +165,24 @@ public final class PresenceVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * One script call per join, not batched: a join waits for its connect, and joins batched behind one call in
+   * flight halved the connects a second the node took (258 against 553 in bench/run capacity).
+   */
   private Future<JsonObject> connect(JsonObject body) {
-    Connection connection = new Connection(required(body, CONVERSATION_ID), required(body, CONNECTION_ID),
-      user(body).encode());
-    // One call per join, not batched: a join waits for its connect, and joins batched behind one call in flight
-    // halved the connects a second the node took (258 against 553 in bench/run capacity).
-    return connectAll(List.of(connection)).map(changes -> changes.get(0)).map(change -> {
-      if (change.user() != null) {
-        announce(change.room(), change.user(), true, change.online());
-      }
-      return new JsonObject();
-    });
+    String room = required(body, CONVERSATION_ID);
+    String user = user(body).encode();
+    return eval(Scripts.CONNECT, List.of(Long.toString(config.realtime().presenceTtlMs()), room,
+      required(body, CONNECTION_ID), user)).map(reply -> {
+        if (reply.get(0).toInteger() == 1) {
+          announce(room, user, true, reply.get(1).toLong());
+        }
+        return new JsonObject();
+      });
   }
 
   private Future<JsonObject> disconnect(JsonObject body) {
-    return disconnects.add(new Connection(required(body, CONVERSATION_ID), required(body, CONNECTION_ID), null))
+    return disconnects.add(new Connection(required(body, CONVERSATION_ID), required(body, CONNECTION_ID)))
       .map(change -> {
         if (change.user() != null) {
           announce(change.room(), change.user(), false, change.online());
@@ -189,18 +191,7 @@ public final class PresenceVerticle extends VerticleBase {
       });
   }
 
-  private Future<List<Change>> connectAll(List<Connection> batch) {
-    List<String> args = new ArrayList<>(3 * batch.size() + 1);
-    args.add(Long.toString(config.realtime().presenceTtlMs()));
-    for (Connection connection : batch) {
-      args.add(connection.room());
-      args.add(connection.id());
-      args.add(connection.user());
-    }
-    return eval(Scripts.CONNECT, args).map(reply -> changes(batch, reply, (connection, first) ->
-      first.toInteger() == 1 ? connection.user() : null));
-  }
-
+  /** Leaves that arrived together, in one script call: two values per connection, the user gone and the count. */
   private Future<List<Change>> disconnectAll(List<Connection> batch) {
     List<String> args = new ArrayList<>(2 * batch.size() + 1);
     // The tombstone outlives any refresh or connect still on its way: two TTLs.
@@ -209,20 +200,14 @@ public final class PresenceVerticle extends VerticleBase {
       args.add(connection.room());
       args.add(connection.id());
     }
-    return eval(Scripts.DISCONNECT, args).map(reply -> changes(batch, reply, (connection, last) ->
-      last.toString().isEmpty() ? null : last.toString()));
-  }
-
-  /** A connect or disconnect script's two values per connection: what changed, and the room's count. */
-  private static List<Change> changes(List<Connection> batch, Response reply,
-                                      BiFunction<Connection, Response, String> changedUser) {
-    List<Change> changes = new ArrayList<>(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      Connection connection = batch.get(i);
-      changes.add(new Change(connection.room(), changedUser.apply(connection, reply.get(2 * i)),
-        reply.get(2 * i + 1).toLong()));
-    }
-    return changes;
+    return eval(Scripts.DISCONNECT, args).map(reply -> {
+      List<Change> changes = new ArrayList<>(batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        String gone = reply.get(2 * i).toString();
+        changes.add(new Change(batch.get(i).room(), gone.isEmpty() ? null : gone, reply.get(2 * i + 1).toLong()));
+      }
+      return changes;
+    });
   }
 
   /**

@@ -276,6 +276,14 @@ final class Crowd implements AutoCloseable {
     double spreadMs() {
       return highestSecondP99Ms - lowestSecondP99Ms;
     }
+
+    /** This stretch and another measured under the same conditions, as one. */
+    Phase and(Phase other) {
+      Histogram both = latency.copy();
+      both.add(other.latency);
+      return new Phase(both, Math.min(lowestSecondP99Ms, other.lowestSecondP99Ms),
+        Math.max(highestSecondP99Ms, other.highestSecondP99Ms));
+    }
   }
 
   /** Measures the next {@code seconds} seconds of deliveries, a second at a time. */

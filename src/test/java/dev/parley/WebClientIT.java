@@ -7,6 +7,7 @@ import dev.parley.support.Browser;
 import dev.parley.support.NodeProcess;
 import dev.parley.support.RoundRobinProxy;
 import dev.parley.support.TestServices;
+import dev.parley.support.Ws;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,7 +74,10 @@ class WebClientIT {
   }
 
   private static Map<String, String> env(String name, int port, int clusterPort, String seeds) {
-    return NodeProcess.clusterEnv(name, port, clusterPort, seeds, database);
+    Map<String, String> env = NodeProcess.clusterEnv(name, port, clusterPort, seeds, database);
+    // Two people in a room are named; a third makes it crowded (counts instead of names), as 201 do by default.
+    env.put("PRESENCE_MAX_LISTED", "2");
+    return env;
   }
 
   /** Each test's browsers close with it: a page left open keeps a socket (and a proxied connection). */
@@ -174,6 +178,21 @@ class WebClientIT {
     open(b, id);
     waiting(a).until(page -> page.findElement(By.id("presence")).getText().contains("ben"));
     waiting(b).until(page -> page.findElement(By.id("presence")).getText().contains("ann"));
+
+    // A third member comes online on the other node: past PRESENCE_MAX_LISTED the room sends a count, not names,
+    // and the page adds it to the names it has; once she is gone the room is named in full again.
+    Session cara = api.register("cara");
+    assertEquals(201, api.post("/api/conversations/" + id + "/members", ann.token(),
+      new JsonObject().put("userId", cara.userId())).status());
+    try (Ws third = Ws.open(ports.get("node-b"), cara.token())) {
+      third.join(id);
+      for (ChromeDriver browser : List.of(a, b)) {
+        waiting(browser).until(page -> page.findElement(By.id("presence")).getText().equals("Online: ann, ben and 1 other"));
+      }
+    }
+    for (ChromeDriver browser : List.of(a, b)) {
+      waiting(browser).until(page -> page.findElement(By.id("presence")).getText().equals("Online: ann, ben"));
+    }
 
     a.findElement(By.id("text")).sendKeys("Hel");
     waiting(b).until(page -> page.findElement(By.id("typing")).getText().contains("ann is typing"));

@@ -53,6 +53,8 @@ final class Realtime {
   private final AtomicLong slowConsumers;
   private final dev.parley.metrics.Meters meters;
   private final Set<Session> sessions = new LinkedHashSet<>();
+  /** The same sessions by refresh slice: a refresh visits only its own, not every connection of the instance. */
+  private final List<Set<Session>> slices = new ArrayList<>();
   private long heartbeatTimer = -1;
   /** How often a slice of the connections is refreshed in presence. */
   private static final long REFRESH_SLICE_MS = 250;
@@ -71,6 +73,13 @@ final class Realtime {
     this.presence = presence;
     this.tokens = tokens;
     this.slowConsumers = slowConsumers;
+    // Every connection is refreshed once a third of the TTL, but not all at once: a slice every quarter of a
+    // second. Thousands of connections in one script call would hold Redis, and with it every rate check (so
+    // every message), for tens of milliseconds.
+    long period = Math.max(200, config().presenceTtlMs() / 3);
+    for (long i = Math.max(1, period / REFRESH_SLICE_MS); i > 0; i--) {
+      slices.add(new LinkedHashSet<>());
+    }
   }
 
   void mount(Router router) {
@@ -83,14 +92,9 @@ final class Realtime {
   void start() {
     long ping = config().pingIntervalMs();
     heartbeatTimer = vertx.setPeriodic(ping, ping, t -> heartbeat());
-    // Every connection is refreshed once a third of the TTL, but not all at once: a slice every quarter of a
-    // second. Thousands of connections in one script call would hold Redis, and with it every rate check (so
-    // every message), for tens of milliseconds.
-    long period = Math.max(200, config().presenceTtlMs() / 3);
-    int slices = (int) Math.max(1, period / REFRESH_SLICE_MS);
+    long every = Math.max(200, config().presenceTtlMs() / 3) / slices.size();
     long[] tick = {0};
-    refreshTimer = vertx.setPeriodic(period / slices, period / slices,
-      t -> refreshPresence((int) (tick[0]++ % slices), slices));
+    refreshTimer = vertx.setPeriodic(every, every, t -> refreshPresence(slices.get((int) (tick[0]++ % slices.size()))));
   }
 
   ParleyConfig.Realtime config() {
@@ -131,13 +135,19 @@ final class Realtime {
 
   void forget(Session session) {
     if (sessions.remove(session)) {
+      sliceOf(session).remove(session);
       (session instanceof ChatSocket ? meters.webSockets : meters.eventStreams).decrementAndGet();
     }
   }
 
   private void track(Session session) {
     sessions.add(session);
+    sliceOf(session).add(session);
     (session instanceof ChatSocket ? meters.webSockets : meters.eventStreams).incrementAndGet();
+  }
+
+  private Set<Session> sliceOf(Session session) {
+    return slices.get(Math.floorMod(session.connectionId.hashCode(), slices.size()));
   }
 
   dev.parley.metrics.Meters meters() {
@@ -274,12 +284,9 @@ final class Realtime {
   }
 
   /** This instance's heartbeat in Redis: every joined room of the sessions in this slice is still here. */
-  private void refreshPresence(int slice, int slices) {
+  private void refreshPresence(Set<Session> slice) {
     JsonArray connections = new JsonArray();
-    for (Session session : sessions) {
-      if (Math.floorMod(session.connectionId.hashCode(), slices) != slice) {
-        continue;
-      }
+    for (Session session : slice) {
       for (Session.Joined joined : session.rooms.values()) {
         if (joined.attached) {
           connections.add(new JsonObject().put(PresenceApi.CONVERSATION_ID, joined.id)

@@ -46,6 +46,7 @@ final class RoomHub {
   static final long GAP_WAIT_MS = 200;
   static final long SETTLE_MS = 1_000;
   private static final int FILL_BATCH = 500;
+  private static final long SLOW_REGISTRATION_MS = 2_000;
   /** Sockets written per task: a millisecond or two of writes. */
   static final int SLICE = 64;
 
@@ -127,7 +128,11 @@ final class RoomHub {
     Room room = new Room(conversationId);
     count.incrementAndGet();
     room.consumer = vertx.eventBus().consumer(Addresses.roomAddress(conversationId), event -> onEvent(room, event));
+    // Its joins wait for the registration: say so when the cluster takes long over it (a member just died).
+    long slow = vertx.setTimer(SLOW_REGISTRATION_MS, t -> LOG.warn("room {}: {} joins waiting {} ms so far for its "
+      + "registration in the cluster", conversationId, room.waiting.size(), SLOW_REGISTRATION_MS));
     room.consumer.completion()
+      .onComplete(registered -> vertx.cancelTimer(slow))
       .compose(registered -> store.since(conversationId, 0, 0))
       .onComplete(done -> {
         if (done.failed()) {

@@ -237,6 +237,8 @@ public final class Parley {
     ParleyConfig config = prepared.config();
     Meters meters = new Meters(config.nodeName());
     VertxOptions options = new VertxOptions()
+      // epoll where the native library loads (Linux on x86-64), NIO elsewhere.
+      .setPreferNativeTransport(true)
       // Vert.x's event-bus meters are left out: every room event and store request would update them, on the
       // hottest path, and parley_store_request_seconds and the fan-out meters say what matters about the bus.
       .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
@@ -264,10 +266,11 @@ public final class Parley {
       return deploy(vertx, prepared, cluster, httpPort, realtime, meters)
       .map(ingress -> {
         Parley node = new Parley(vertx, config, embedded, ingress, hook, httpPort, realtime);
-        LOG.info("Parley node {} listening on http://{}:{} (roles {}; {}; {}; {})", config.nodeName(),
+        LOG.info("Parley node {} listening on http://{}:{} (roles {}; {}; {}; {}; {})", config.nodeName(),
           config.http().host(), httpPort.get(), config.roles(), describeDatabase(config, embedded),
           describeRedis(config, embedded), config.cluster().enabled()
-            ? "cluster member at " + config.cluster().host() + ":" + config.cluster().port() : "single node");
+            ? "cluster member at " + config.cluster().host() + ":" + config.cluster().port() : "single node",
+          vertx.isNativeTransportEnabled() ? "epoll" : "Java NIO");
         return node;
       })
       .recover(failure -> vertx.close().transform(closed -> Future.failedFuture(failure)));

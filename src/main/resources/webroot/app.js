@@ -15,7 +15,15 @@ const state = {
   current: null,           // id of the room on screen
   outbox: JSON.parse(sessionStorage.getItem(OUTBOX_KEY) || '[]'), // [{clientMsgId, conversationId, content, userId}]
   chunks: 0,               // pieces of answers shown as they were written
+  trace: [],               // the last frames sent and received, without their text: what a bug report needs
 };
+const TRACE_LENGTH = 100;
+
+function trace(direction, frame) {
+  const { type, conversationId, clientMsgId, seq, code, message } = frame;
+  state.trace.push({ at: new Date().toISOString(), direction, type, conversationId, clientMsgId, seq, code, message });
+  if (state.trace.length > TRACE_LENGTH) state.trace.shift();
+}
 window.parley = state;     // for the curious, and for the browser tests
 
 // ---------------------------------------------------------------- HTTP
@@ -328,6 +336,7 @@ function connect() {
   ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: state.token }));
   ws.onmessage = (event) => receive(JSON.parse(event.data));
   ws.onclose = (event) => {
+    trace('closed', { type: 'close', code: event.code });
     if (socket !== ws) return;
     socket = null;
     for (const r of state.rooms.values()) r.joined = false;
@@ -361,6 +370,7 @@ function setConnection(kind, text) {
 function send(frame) {
   if (socket && socket.readyState === WebSocket.OPEN) {
     socket.send(JSON.stringify(frame));
+    if (frame.type !== 'auth') trace('sent', frame);
     return true;
   }
   return false;
@@ -383,6 +393,7 @@ function saveOutbox() {
 }
 
 function receive(frame) {
+  trace('received', frame);
   // Only rooms this client knows: a frame about any other (a room one was removed from) creates nothing.
   const r = frame.conversationId ? state.rooms.get(frame.conversationId) : null;
   if (frame.conversationId && !r && frame.type !== 'error') return;

@@ -153,7 +153,12 @@ class WebClientIT {
   }
 
   private static void awaitText(ChromeDriver browser, String text) {
-    waiting(browser).until(page -> texts(browser).contains(text));
+    try {
+      waiting(browser).until(page -> texts(browser).contains(text));
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError("\"" + text + "\" not on the page; it shows " + texts(browser) + "; its last frames: "
+        + ((JavascriptExecutor) browser).executeScript("return JSON.stringify(window.parley.trace)"), e);
+    }
   }
 
   private static String room(Session owner, Session member) {

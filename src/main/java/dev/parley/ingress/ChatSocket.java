@@ -14,6 +14,11 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A WebSocket speaking protocol v1: reads client frames, answers them, and writes room events. A bad frame
@@ -32,6 +37,23 @@ final class ChatSocket extends Session {
    * waits in TCP instead of in the node's queues.
    */
   static final int MAX_IN_FLIGHT = 32;
+  /** A message unanswered this long is reported in the log, once, with the step it is waiting in. */
+  static final long STUCK_MS = 5_000;
+  private static final Logger LOG = LoggerFactory.getLogger(ChatSocket.class);
+
+  /** A message of this socket being handled, and the step it is in. */
+  private static final class InFlight {
+    final String room;
+    final String clientMsgId;
+    final long since = System.nanoTime();
+    String step = "the rate check";
+    boolean reported;
+
+    InFlight(String room, String clientMsgId) {
+      this.room = room;
+      this.clientMsgId = clientMsgId;
+    }
+  }
 
   private final ServerWebSocket ws;
   private final String initialRoom;
@@ -40,6 +62,9 @@ final class ChatSocket extends Session {
   private long authTimer = -1;
   private long expiryTimer = -1;
   private int inFlight;
+  /** The same messages, oldest first, for the stuck-message warning; one timer per socket looks at them. */
+  private final List<InFlight> handling = new ArrayList<>();
+  private long watchdog = -1;
   private boolean draining;
   private Promise<Void> idle;
   /** Not reading: the last message was over the rate limit. */
@@ -229,10 +254,16 @@ final class ChatSocket extends Session {
     realtime.meters().received.increment();
     inFlight++;
     updateReading();
+    InFlight handled = new InFlight(room, clientMsgId);
+    watch(handled);
     Future<StoreClient.Appended> appended = realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id())
-      .compose(allowed -> realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,
-        metadata == null ? new JsonObject() : metadata, clientMsgId));
+      .compose(allowed -> {
+        handled.step = "the store";
+        return realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,
+          metadata == null ? new JsonObject() : metadata, clientMsgId);
+      });
     appended.onComplete(done -> {
+      handling.remove(handled);
       if (done.succeeded()) {
         ChatMessage stored = done.result().message();
         realtime.meters().trail.accepted(stored, done.result().duplicate(), "websocket");
@@ -370,7 +401,34 @@ final class ChatSocket extends Session {
     onClose();
   }
 
+  private void watch(InFlight message) {
+    handling.add(message);
+    if (watchdog < 0) {
+      watchdog = realtime.vertx().setTimer(STUCK_MS, t -> lookForStuckMessages());
+    }
+  }
+
+  /** Reports each message unanswered for {@link #STUCK_MS}, once: a node that holds messages says where. */
+  private void lookForStuckMessages() {
+    watchdog = -1;
+    long now = System.nanoTime();
+    for (InFlight message : handling) {
+      long waitedMs = (now - message.since) / 1_000_000;
+      if (!message.reported && waitedMs >= STUCK_MS) {
+        message.reported = true;
+        LOG.warn("socket {} of user {}: a message to {} (clientMsgId {}) has waited {} ms for {}", connectionId,
+          user.id(), message.room, message.clientMsgId, waitedMs, message.step);
+      }
+    }
+    if (!handling.isEmpty() && !closed) {
+      watchdog = realtime.vertx().setTimer(STUCK_MS, t -> lookForStuckMessages());
+    }
+  }
+
   private void onClose() {
+    if (watchdog >= 0) {
+      realtime.vertx().cancelTimer(watchdog);
+    }
     if (authTimer >= 0) {
       realtime.vertx().cancelTimer(authTimer);
     }

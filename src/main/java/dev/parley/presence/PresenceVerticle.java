@@ -295,7 +295,7 @@ public final class PresenceVerticle extends VerticleBase {
       default -> throw ParleyException.invalid(KIND + " must be " + KIND_MESSAGE + " or " + KIND_ASSISTANT);
     };
     String key = "parley:rate:" + kind + ":" + required(body, USER_ID);
-    return api.eval(List.of(Scripts.RATE, "1", key, Integer.toString(perMinute), Long.toString(MINUTE_MS)))
+    return Scripts.run(api, Scripts.RATE, List.of("1", key, Integer.toString(perMinute), Long.toString(MINUTE_MS)))
       .map(wait -> {
         long retryAfter = wait == null ? 0 : wait.toLong();
         if (retryAfter > 0) {
@@ -357,12 +357,11 @@ public final class PresenceVerticle extends VerticleBase {
   }
 
   /** Runs a script that takes no keys (its keys derive from the room in ARGV). */
-  private Future<Response> eval(String script, List<String> args) {
-    List<String> command = new ArrayList<>(args.size() + 2);
-    command.add(script);
+  private Future<Response> eval(Scripts.Script script, List<String> args) {
+    List<String> command = new ArrayList<>(args.size() + 1);
     command.add("0");
     command.addAll(args);
-    return api.eval(command);
+    return Scripts.run(api, script, command);
   }
 
   private static JsonObject user(JsonObject body) {

@@ -108,7 +108,7 @@ public final class Bench {
         System.out.printf(Locale.ROOT, "# capacity: %d users in %d rooms on %d node(s), set up in %.0f s%n",
           connections, rooms, targets.size(), (System.nanoTime() - setup) / 1e9);
         Capacity.run(vertx, fleet, serverPids, integer("sse", 1_000), integer("connect-rate", 1_000),
-          integer("churn", 50), integer("seconds", 20));
+          integer("churn", 50), integer("seconds", 20), integer("warmup", WARMUP_SECONDS));
         return;
       }
       long rssBefore = Probe.rssBytes(serverPids);

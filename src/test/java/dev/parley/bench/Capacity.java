@@ -33,7 +33,7 @@ final class Capacity {
   }
 
   static void run(Vertx vertx, Fleet fleet, List<Long> serverPids, int streams, int connectRate, int churnRate,
-                  int holdSeconds) throws InterruptedException {
+                  int holdSeconds, int warmupSeconds) throws InterruptedException {
     List<Fleet.Room> rooms = fleet.rooms;
     List<Object[]> everyone = new ArrayList<>();
     for (Fleet.Room room : rooms) {
@@ -41,6 +41,7 @@ final class Capacity {
         everyone.add(new Object[] {room, user});
       }
     }
+    warmUp(fleet, everyone.subList(0, Math.min(everyone.size(), WARMUP_SOCKETS)), connectRate, warmupSeconds);
     long heapBefore = liveHeap(serverPids);
     long rssBefore = Probe.rssBytes(serverPids);
     long cpuBefore = Probe.cpuNanos(serverPids);
@@ -106,6 +107,39 @@ final class Capacity {
       connectTimes.getValueAtPercentile(50) / 1e3, connectTimes.getValueAtPercentile(99) / 1e3, cpuMicrosPerConnect,
       (heapAfter - heapBefore) / 1024.0 / connections, (rssAfter - rssBefore) / 1024.0 / connections);
     http.close();
+  }
+
+  /** Sockets opened and closed again and again before the measured ramp. */
+  private static final int WARMUP_SOCKETS = 1_000;
+
+  /**
+   * Opens these users' sockets at the connect rate, closes them all, and again, for {@code seconds}: a node
+   * that has been up a while has its join path compiled, while a cold one spends a third of its CPU in the JIT
+   * during the ramp (async-profiler). {@code --warmup 0} measures a cold node.
+   */
+  private static void warmUp(Fleet fleet, List<Object[]> users, int connectRate, int seconds) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    long interval = 1_000_000_000L / connectRate;
+    int rounds = 0;
+    while (System.nanoTime() < until) {
+      long start = System.nanoTime();
+      List<Future<WebSocket>> opened = new ArrayList<>();
+      for (int i = 0; i < users.size(); i++) {
+        long due = start + i * interval;
+        while (System.nanoTime() < due) {
+          LockSupport.parkNanos(Math.min(due - System.nanoTime(), 500_000));
+        }
+        opened.add(fleet.connect((Fleet.Room) users.get(i)[0], (Fleet.User) users.get(i)[1]));
+      }
+      Future.join(new ArrayList<>(opened)).otherwiseEmpty().await();
+      Future.join(opened.stream().filter(Future::succeeded).map(ws -> ws.result().close()).toList())
+        .otherwiseEmpty().await();
+      rounds++;
+    }
+    if (seconds > 0) {
+      System.out.printf(Locale.ROOT, "# warmed up: %d rounds of %d sockets opened and closed in %d s%n", rounds,
+        users.size(), seconds);
+    }
   }
 
   private static Future<WebSocket> timed(Fleet fleet, Object[] owner, Histogram times, AtomicLong failed,

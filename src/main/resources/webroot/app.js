@@ -20,7 +20,9 @@ const state = {
 const TRACE_LENGTH = 100;
 
 function trace(direction, frame) {
-  const { type, conversationId, clientMsgId, seq, code, message } = frame;
+  const { type, conversationId, clientMsgId, seq, code } = frame;
+  // An error's own message is the server's text; any other frame's `message` is a chat message: left out.
+  const message = type === 'error' && typeof frame.message === 'string' ? frame.message : undefined;
   state.trace.push({ at: new Date().toISOString(), direction, type, conversationId, clientMsgId, seq, code, message });
   if (state.trace.length > TRACE_LENGTH) state.trace.shift();
 }

@@ -408,26 +408,36 @@ final class ChatSocket extends Session {
     }
   }
 
-  /** Reports each message unanswered for {@link #STUCK_MS}, once: a node that holds messages says where. */
+  /**
+   * Reports each message unanswered for {@link #STUCK_MS}, once: a node that holds messages says where. Then
+   * looks again when the oldest one not reported yet is due.
+   */
   private void lookForStuckMessages() {
     watchdog = -1;
     long now = System.nanoTime();
+    long nextDueMs = -1;
     for (InFlight message : handling) {
       long waitedMs = (now - message.since) / 1_000_000;
-      if (!message.reported && waitedMs >= STUCK_MS) {
+      if (message.reported) {
+        continue;
+      }
+      if (waitedMs >= STUCK_MS) {
         message.reported = true;
         LOG.warn("socket {} of user {}: a message to {} (clientMsgId {}) has waited {} ms for {}", connectionId,
           user.id(), message.room, message.clientMsgId, waitedMs, message.step);
+      } else if (nextDueMs < 0) {
+        nextDueMs = STUCK_MS - waitedMs;
       }
     }
-    if (!handling.isEmpty() && !closed) {
-      watchdog = realtime.vertx().setTimer(STUCK_MS, t -> lookForStuckMessages());
+    if (nextDueMs >= 0 && !closed) {
+      watchdog = realtime.vertx().setTimer(Math.max(1, nextDueMs), t -> lookForStuckMessages());
     }
   }
 
   private void onClose() {
     if (watchdog >= 0) {
       realtime.vertx().cancelTimer(watchdog);
+      watchdog = -1;
     }
     if (authTimer >= 0) {
       realtime.vertx().cancelTimer(authTimer);

@@ -129,8 +129,12 @@ final class RoomHub {
     count.incrementAndGet();
     room.consumer = vertx.eventBus().consumer(Addresses.roomAddress(conversationId), event -> onEvent(room, event));
     // Its joins wait for the registration: say so when the cluster takes long over it (a member just died).
-    long slow = vertx.setTimer(SLOW_REGISTRATION_MS, t -> LOG.warn("room {}: {} joins waiting {} ms so far for its "
-      + "registration in the cluster", conversationId, room.waiting.size(), SLOW_REGISTRATION_MS));
+    long slow = vertx.setTimer(SLOW_REGISTRATION_MS, t -> {
+      if (!room.closed && !room.waiting.isEmpty()) {
+        LOG.warn("room {}: {} joins waiting {} ms so far for its registration in the cluster", conversationId,
+          room.waiting.size(), SLOW_REGISTRATION_MS);
+      }
+    });
     room.consumer.completion()
       .onComplete(registered -> vertx.cancelTimer(slow))
       .compose(registered -> store.since(conversationId, 0, 0))

@@ -53,16 +53,24 @@ class RedisScriptsTest {
   @Test
   void scriptsGoBySha1AndComeBackAfterRedisForgetsThem() throws Exception {
     String rate = sha1("rate");
+    // Every script known to Redis first, so that no call of the node's own timers (a sweep) meets NOSCRIPT below.
+    for (String name : SCRIPTS) {
+      assertEquals(sha1(name), redis.script(List.of("LOAD", text(name))).await().toString(), name + "'s SHA-1");
+    }
     checks(1);
     long before = calls("evalsha");
+    long failedBefore = failedCalls("evalsha");
     checks(50);
     assertTrue(calls("evalsha") - before >= 50, "50 rate checks by EVALSHA");
+    // A wrong SHA-1 would pass the above on NOSCRIPT and its fallback: each of those EVALSHAs fails.
+    assertEquals(failedBefore, failedCalls("evalsha"), "no EVALSHA met NOSCRIPT");
     assertEquals(1, known(rate), "Redis has the script");
 
     redis.script(List.of("FLUSH")).await();
     assertEquals(0, known(rate), "forgotten");
     checks(50);
     assertEquals(1, known(rate), "loaded again by the first call that met NOSCRIPT");
+    assertTrue(failedCalls("evalsha") > failedBefore, "that call is counted as failed (so the count above means it)");
 
     // Presence's scripts (no keys of their own) likewise: a join, the room's list, a leave.
     String room = UUID.randomUUID().toString();
@@ -89,9 +97,26 @@ class RedisScriptsTest {
     return calls.find() ? Long.parseLong(calls.group(1)) : 0;
   }
 
-  private static String sha1(String script) throws Exception {
+  private static long failedCalls(String command) {
+    String stats = redis.info(List.of("commandstats")).await().toString();
+    Matcher failed = Pattern.compile("cmdstat_" + command + ":[^\\r\\n]*failed_calls=(\\d+)").matcher(stats);
+    return failed.find() ? Long.parseLong(failed.group(1)) : 0;
+  }
+
+  private static final List<String> SCRIPTS = List.of("connect", "disconnect", "refresh", "sweep", "list", "rate",
+    "answer_append", "answer_end", "answer_progress");
+
+  private static byte[] bytes(String script) throws Exception {
     try (InputStream in = RedisScriptsTest.class.getResourceAsStream("/redis/" + script + ".lua")) {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(in.readAllBytes()));
+      return in.readAllBytes();
     }
+  }
+
+  private static String text(String script) throws Exception {
+    return new String(bytes(script), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static String sha1(String script) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(bytes(script)));
   }
 }

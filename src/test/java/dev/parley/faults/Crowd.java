@@ -277,12 +277,15 @@ final class Crowd implements AutoCloseable {
       return highestSecondP99Ms - lowestSecondP99Ms;
     }
 
-    /** This stretch and another measured under the same conditions, as one. */
+    /**
+     * This stretch and another measured under the same conditions, as one: their deliveries together, and the
+     * larger of their two spreads (not the range across both, which would widen what counts as noise).
+     */
     Phase and(Phase other) {
       Histogram both = latency.copy();
       both.add(other.latency);
-      return new Phase(both, Math.min(lowestSecondP99Ms, other.lowestSecondP99Ms),
-        Math.max(highestSecondP99Ms, other.highestSecondP99Ms));
+      Phase wider = spreadMs() >= other.spreadMs() ? this : other;
+      return new Phase(both, wider.lowestSecondP99Ms, wider.highestSecondP99Ms);
     }
   }
 

@@ -4,6 +4,7 @@ import dev.parley.bus.PresenceClient;
 import dev.parley.support.Api;
 import dev.parley.support.Api.Session;
 import dev.parley.support.Nodes;
+import dev.parley.support.RedisStats;
 import dev.parley.support.TestServices;
 import dev.parley.support.Ws;
 import io.vertx.core.Future;
@@ -27,8 +28,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -221,12 +220,6 @@ class CrowdedRoomTest {
 
   /** Script calls so far, by text or by SHA-1. */
   private static long evalCalls(RedisAPI redis) {
-    String stats = redis.info(List.of("commandstats")).await().toString();
-    Matcher calls = Pattern.compile("cmdstat_eval(?:sha)?:calls=(\\d+)").matcher(stats);
-    long total = 0;
-    while (calls.find()) {
-      total += Long.parseLong(calls.group(1));
-    }
-    return total;
+    return RedisStats.calls(redis, "eval") + RedisStats.calls(redis, "evalsha");
   }
 }

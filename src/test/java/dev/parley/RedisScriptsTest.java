@@ -3,6 +3,7 @@ package dev.parley;
 import dev.parley.bus.PresenceApi;
 import dev.parley.bus.PresenceClient;
 import dev.parley.support.Nodes;
+import dev.parley.support.RedisStats;
 import dev.parley.support.TestServices;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -18,8 +19,6 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,15 +91,11 @@ class RedisScriptsTest {
   }
 
   private static long calls(String command) {
-    String stats = redis.info(List.of("commandstats")).await().toString();
-    Matcher calls = Pattern.compile("cmdstat_" + command + ":calls=(\\d+)").matcher(stats);
-    return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    return RedisStats.calls(redis, command);
   }
 
   private static long failedCalls(String command) {
-    String stats = redis.info(List.of("commandstats")).await().toString();
-    Matcher failed = Pattern.compile("cmdstat_" + command + ":[^\\r\\n]*failed_calls=(\\d+)").matcher(stats);
-    return failed.find() ? Long.parseLong(failed.group(1)) : 0;
+    return RedisStats.failedCalls(redis, command);
   }
 
   private static final List<String> SCRIPTS = List.of("connect", "disconnect", "refresh", "sweep", "list", "rate",

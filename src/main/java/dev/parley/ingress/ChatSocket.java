@@ -61,8 +61,7 @@ final class ChatSocket extends Session {
   private long lastSeen = System.currentTimeMillis();
   private long authTimer = -1;
   private long expiryTimer = -1;
-  private int inFlight;
-  /** The same messages, oldest first, for the stuck-message warning; one timer per socket looks at them. */
+  /** The messages being handled, oldest first; one timer per socket looks for stuck ones among them. */
   private final List<InFlight> handling = new ArrayList<>();
   private long watchdog = -1;
   private boolean draining;
@@ -252,10 +251,9 @@ final class ChatSocket extends Session {
       realtime.config().maxMessageBytes());
     JsonObject metadata = Inputs.metadata(frame, Frames.METADATA);
     realtime.meters().received.increment();
-    inFlight++;
-    updateReading();
     InFlight handled = new InFlight(room, clientMsgId);
     watch(handled);
+    updateReading();
     Future<StoreClient.Appended> appended = realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id())
       .compose(allowed -> {
         handled.step = "the store";
@@ -263,7 +261,6 @@ final class ChatSocket extends Session {
           metadata == null ? new JsonObject() : metadata, clientMsgId);
       });
     appended.onComplete(done -> {
-      handling.remove(handled);
       if (done.succeeded()) {
         ChatMessage stored = done.result().message();
         realtime.meters().trail.accepted(stored, done.result().duplicate(), "websocket");
@@ -286,9 +283,9 @@ final class ChatSocket extends Session {
           overLimit(refused.retryAfterMs());
         }
       }
-      inFlight--;
+      handling.remove(handled);
       updateReading();
-      if (inFlight == 0 && idle != null) {
+      if (handling.isEmpty() && idle != null) {
         idle.tryComplete();
       }
     });
@@ -320,7 +317,7 @@ final class ChatSocket extends Session {
    */
   private void updateReading() {
     boolean probing = System.currentTimeMillis() - refusedAt < MAX_HOLD_BACK_MS;
-    boolean read = !draining && !closed && !heldBack && inFlight < (probing ? 1 : MAX_IN_FLIGHT);
+    boolean read = !draining && !closed && !heldBack && handling.size() < (probing ? 1 : MAX_IN_FLIGHT);
     if (read != reading && !ws.isClosed()) {
       reading = read;
       if (read) {
@@ -364,7 +361,7 @@ final class ChatSocket extends Session {
     draining = true;
     updateReading();
     idle = Promise.promise();
-    if (inFlight == 0) {
+    if (handling.isEmpty()) {
       idle.complete();
     }
     return idle.future();

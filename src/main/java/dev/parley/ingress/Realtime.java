@@ -55,6 +55,8 @@ final class Realtime {
   private final Set<Session> sessions = new LinkedHashSet<>();
   /** The same sessions by refresh slice: a refresh visits only its own, not every connection of the instance. */
   private final List<Set<Session>> slices = new ArrayList<>();
+  /** How often the next slice is refreshed: every connection once a third of the TTL. */
+  private final long refreshEveryMs;
   private long heartbeatTimer = -1;
   /** How often a slice of the connections is refreshed in presence. */
   private static final long REFRESH_SLICE_MS = 250;
@@ -80,6 +82,7 @@ final class Realtime {
     for (long i = Math.max(1, period / REFRESH_SLICE_MS); i > 0; i--) {
       slices.add(new LinkedHashSet<>());
     }
+    refreshEveryMs = period / slices.size();
   }
 
   void mount(Router router) {
@@ -92,9 +95,9 @@ final class Realtime {
   void start() {
     long ping = config().pingIntervalMs();
     heartbeatTimer = vertx.setPeriodic(ping, ping, t -> heartbeat());
-    long every = Math.max(200, config().presenceTtlMs() / 3) / slices.size();
     long[] tick = {0};
-    refreshTimer = vertx.setPeriodic(every, every, t -> refreshPresence(slices.get((int) (tick[0]++ % slices.size()))));
+    refreshTimer = vertx.setPeriodic(refreshEveryMs, refreshEveryMs,
+      t -> refreshPresence(slices.get((int) (tick[0]++ % slices.size()))));
   }
 
   ParleyConfig.Realtime config() {

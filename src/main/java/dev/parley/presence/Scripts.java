@@ -24,7 +24,7 @@ import java.util.List;
 final class Scripts {
 
   /** One script: its text and the SHA-1 Redis knows it by. */
-  record Script(String name, String source, String sha) {
+  record Script(String source, String sha) {
   }
 
   static final Script CONNECT = load("connect");
@@ -46,18 +46,16 @@ final class Scripts {
    * @param keysAndArgs the number of keys, the keys, then the arguments, as EVAL takes them after the script
    */
   static Future<Response> run(RedisAPI api, Script script, List<String> keysAndArgs) {
-    List<String> bySha = new ArrayList<>(keysAndArgs.size() + 1);
-    bySha.add(script.sha());
-    bySha.addAll(keysAndArgs);
-    return api.evalsha(bySha).recover(failure -> {
-      if (!String.valueOf(failure.getMessage()).startsWith("NOSCRIPT")) {
-        return Future.failedFuture(failure);
-      }
-      List<String> byText = new ArrayList<>(keysAndArgs.size() + 1);
-      byText.add(script.source());
-      byText.addAll(keysAndArgs);
-      return api.eval(byText);
-    });
+    return api.evalsha(command(script.sha(), keysAndArgs)).recover(failure ->
+      String.valueOf(failure.getMessage()).startsWith("NOSCRIPT") ? api.eval(command(script.source(), keysAndArgs))
+        : Future.failedFuture(failure));
+  }
+
+  private static List<String> command(String script, List<String> keysAndArgs) {
+    List<String> command = new ArrayList<>(keysAndArgs.size() + 1);
+    command.add(script);
+    command.addAll(keysAndArgs);
+    return command;
   }
 
   private static Script load(String name) {
@@ -66,7 +64,7 @@ final class Scripts {
         throw new IllegalStateException("redis/" + name + ".lua is missing from the jar");
       }
       String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      return new Script(name, source, HexFormat.of().formatHex(
+      return new Script(source, HexFormat.of().formatHex(
         MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8))));
     } catch (IOException e) {
       throw new UncheckedIOException(e);

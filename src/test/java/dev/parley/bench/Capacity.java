@@ -57,10 +57,7 @@ final class Capacity {
     long nextChurn = start + churnInterval;
     List<Future<WebSocket>> pending = new ArrayList<>();
     for (int i = 0; i < everyone.size(); i++) {
-      long due = start + i * interval;
-      while (System.nanoTime() < due) {
-        LockSupport.parkNanos(Math.min(due - System.nanoTime(), 500_000));
-      }
+      waitUntil(start + i * interval);
       Object[] owner = everyone.get(i);
       pending.add(timed(fleet, owner, connectTimes, failed, open, openOwners));
       if (System.nanoTime() >= nextChurn) {
@@ -125,10 +122,7 @@ final class Capacity {
       long start = System.nanoTime();
       List<Future<WebSocket>> opened = new ArrayList<>();
       for (int i = 0; i < users.size(); i++) {
-        long due = start + i * interval;
-        while (System.nanoTime() < due) {
-          LockSupport.parkNanos(Math.min(due - System.nanoTime(), 500_000));
-        }
+        waitUntil(start + i * interval);
         opened.add(fleet.connect((Fleet.Room) users.get(i)[0], (Fleet.User) users.get(i)[1]));
       }
       Future.join(new ArrayList<>(opened)).otherwiseEmpty().await();
@@ -139,6 +133,13 @@ final class Capacity {
     if (seconds > 0) {
       System.out.printf(Locale.ROOT, "# warmed up: %d rounds of %d sockets opened and closed in %d s%n", rounds,
         users.size(), seconds);
+    }
+  }
+
+  /** Until {@code System.nanoTime()} reaches {@code due}: the open loop's pacing. */
+  private static void waitUntil(long due) {
+    while (System.nanoTime() < due) {
+      LockSupport.parkNanos(Math.min(due - System.nanoTime(), 500_000));
     }
   }
 

@@ -45,10 +45,20 @@ final class GroupCommit {
   private static final String MEMBERS = "SELECT m.conversation_id, m.user_id, u.display_name "
     + "FROM conversation_members m JOIN users u ON u.id = m.user_id "
     + "JOIN unnest($1::uuid[], $2::uuid[]) AS d(c, s) ON m.conversation_id = d.c AND m.user_id = d.s";
+  /**
+   * The messages already stored under the batch's keys. Each key is one index lookup, in the unique index of
+   * messages with a sender or in the one of those without: matching the sender with {@code IS NOT DISTINCT FROM}
+   * instead would leave PostgreSQL only the room to look up by, and every message would read the whole room's
+   * entries (a batch of 500 in rooms of 235 messages took 29 ms instead of 14, and grew with the rooms).
+   */
   private static final String EXISTING = "SELECT " + Rows.MESSAGE_COLUMNS
-    + " FROM messages x LEFT JOIN users u ON u.id = x.sender_id "
-    + "JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS d(c, s, k) ON x.conversation_id = d.c "
-    + "AND x.client_msg_id = d.k AND x.sender_id IS NOT DISTINCT FROM NULLIF(d.s, '')::uuid";
+    + " FROM unnest($1::uuid[], $2::text[], $3::text[]) AS d(c, s, k) "
+    + "JOIN messages x ON x.conversation_id = d.c AND x.sender_id = NULLIF(d.s, '')::uuid AND x.client_msg_id = d.k "
+    + "LEFT JOIN users u ON u.id = x.sender_id "
+    + "UNION ALL SELECT " + Rows.MESSAGE_COLUMNS
+    + " FROM unnest($1::uuid[], $2::text[], $3::text[]) AS d(c, s, k) "
+    + "JOIN messages x ON d.s = '' AND x.conversation_id = d.c AND x.sender_id IS NULL AND x.client_msg_id = d.k "
+    + "LEFT JOIN users u ON u.id = x.sender_id";
   /**
    * Moves each room's {@code last_seq} on by its number of messages and inserts them with the seqs in between:
    * the k-th message of a room that had n gets {@code last_seq - n + k}.

@@ -39,8 +39,11 @@ final class Messages {
     + "ON CONFLICT DO NOTHING "
     + "RETURNING x.id, x.created_at";
   private static final String FROM = " FROM messages x LEFT JOIN users u ON u.id = x.sender_id ";
+  /** One index lookup either way (see GroupCommit's EXISTING): with a sender, or without one. */
   private static final String BY_CLIENT_ID = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
-    + "WHERE x.conversation_id = $1 AND x.sender_id IS NOT DISTINCT FROM $2 AND x.client_msg_id = $3";
+    + "WHERE x.conversation_id = $1 AND x.sender_id = $2 AND x.client_msg_id = $3 "
+    + "UNION ALL SELECT " + Rows.MESSAGE_COLUMNS + FROM
+    + "WHERE $2::uuid IS NULL AND x.conversation_id = $1 AND x.sender_id IS NULL AND x.client_msg_id = $3";
   private static final String BY_ID = "SELECT " + Rows.MESSAGE_COLUMNS + FROM
     + "WHERE x.conversation_id = $1 AND x.id = $2";
   private static final String LATEST = "SELECT " + Rows.MESSAGE_COLUMNS + FROM

@@ -4,6 +4,7 @@ import dev.parley.config.EmbeddedRedisServer;
 import dev.parley.support.Api;
 import dev.parley.support.Api.Reply;
 import dev.parley.support.Api.Session;
+import dev.parley.support.LogCapture;
 import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
 import dev.parley.support.Ws;
@@ -157,6 +158,38 @@ class RealtimeDegradedTest {
       assertEquals("flight-1", ack.getString("clientMsgId"));
       assertEquals(1012, ws.awaitClose(10_000));
       stopped.await();
+    }
+  }
+
+  @Test
+  void messagesStuckInTheStoreAreEachCountedAndLoggedInOneLine() throws Exception {
+    String database = TestServices.newDatabase();
+    node = Nodes.start(Nodes.config(database, TestServices.redisUrl()));
+    api = new Api(node.httpPort());
+    Session noa = api.register("noa");
+    String id = api.conversation(noa, "held");
+    try (LogCapture log = LogCapture.of("dev.parley.ingress.ChatSocket");
+         Ws ws = Ws.open(node.httpPort(), noa.token()); Connection sql = DriverManager.getConnection(jdbc(database))) {
+      sql.setAutoCommit(false);
+      sql.createStatement().execute("SELECT 1 FROM conversations WHERE id = '" + id + "' FOR UPDATE");
+      for (int i = 0; i < 3; i++) {
+        ws.send(new JsonObject().put("type", "message").put("conversationId", id).put("content", "held " + i)
+          .put("clientMsgId", "held-" + i));
+      }
+      awaitWaitingOnLock(sql);
+      String line = log.await(text -> text.contains("has waited"));
+      assertTrue(line.contains("(clientMsgId held-0)") && line.endsWith("for the store"), line);
+      String counted = "parley_messages_stuck_total{step=\"store\"} 3.0";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!api.get("/metrics", null).text().contains(counted)) {
+        assertTrue(System.nanoTime() < deadline, "never counted: " + counted);
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+      assertEquals(1, log.lines().stream().filter(text -> text.contains("has waited")).count(), log.lines().toString());
+      sql.rollback();
+      for (int i = 0; i < 3; i++) {
+        assertEquals("held-" + i, ws.await("ack").getString("clientMsgId"));
+      }
     }
   }
 

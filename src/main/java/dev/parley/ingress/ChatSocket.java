@@ -14,8 +14,6 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -37,9 +35,6 @@ final class ChatSocket extends Session {
    * waits in TCP instead of in the node's queues.
    */
   static final int MAX_IN_FLIGHT = 32;
-  /** A message unanswered this long is reported in the log, once, with the step it is waiting in. */
-  static final long STUCK_MS = 5_000;
-  private static final Logger LOG = LoggerFactory.getLogger(ChatSocket.class);
 
   /** A message of this socket being handled, and the step it is in. */
   private static final class InFlight {
@@ -401,12 +396,12 @@ final class ChatSocket extends Session {
   private void watch(InFlight message) {
     handling.add(message);
     if (watchdog < 0) {
-      watchdog = realtime.vertx().setTimer(STUCK_MS, t -> lookForStuckMessages());
+      watchdog = realtime.vertx().setTimer(StuckMessages.AFTER_MS, t -> lookForStuckMessages());
     }
   }
 
   /**
-   * Reports each message unanswered for {@link #STUCK_MS}, once: a node that holds messages says where. Then
+   * Reports each message unanswered for {@link StuckMessages#AFTER_MS}, once: a node that holds messages says where. Then
    * looks again when the oldest one not reported yet is due.
    */
   private void lookForStuckMessages() {
@@ -418,12 +413,11 @@ final class ChatSocket extends Session {
       if (message.reported) {
         continue;
       }
-      if (waitedMs >= STUCK_MS) {
+      if (waitedMs >= StuckMessages.AFTER_MS) {
         message.reported = true;
-        LOG.warn("socket {} of user {}: a message to {} (clientMsgId {}) has waited {} ms for {}", connectionId,
-          user.id(), message.room, message.clientMsgId, waitedMs, message.step);
+        realtime.stuck().report(connectionId, user.id(), message.room, message.clientMsgId, waitedMs, message.step);
       } else if (nextDueMs < 0) {
-        nextDueMs = STUCK_MS - waitedMs;
+        nextDueMs = StuckMessages.AFTER_MS - waitedMs;
       }
     }
     if (nextDueMs >= 0 && !closed) {

@@ -59,11 +59,13 @@ public final class IngressVerticle extends VerticleBase {
     final RoomHub hub;
     final Meters meters;
     final AtomicLong slowConsumers = new AtomicLong();
+    final StuckMessages stuck;
     /** Set when the node starts its graceful stop: readiness fails from then on. */
     final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Node(io.vertx.core.Vertx vertx, ParleyConfig config, Meters meters) {
       this.meters = meters;
+      this.stuck = new StuckMessages(meters);
       this.hub = new RoomHub(vertx, new StoreClient(vertx, config.hasRole(ParleyConfig.ROLE_STORE), config.busTimeoutMs()),
         meters);
     }
@@ -126,7 +128,7 @@ public final class IngressVerticle extends VerticleBase {
     AssistantClient assistantClient = new AssistantClient(vertx, timeout);
     AssistantTrigger assistant = new AssistantTrigger(assistantClient);
     realtime = new Realtime(vertx, context, config, node.hub, store, presence, tokens, assistant, node.slowConsumers,
-      node.meters);
+      node.meters, node.stuck);
     Auditor audit = new Auditor(store);
     DocumentRoutes documents = new DocumentRoutes(vertx, store, config, audit);
     documents.mountBodyHandler(router, authenticated);

@@ -51,6 +51,7 @@ final class Realtime {
   private final Tokens tokens;
   private final AssistantTrigger assistant;
   private final AtomicLong slowConsumers;
+  private final StuckMessages stuck;
   private final dev.parley.metrics.Meters meters;
   private final Set<Session> sessions = new LinkedHashSet<>();
   /** The same sessions by refresh slice: a refresh visits only its own, not every connection of the instance. */
@@ -64,8 +65,10 @@ final class Realtime {
   private boolean draining;
 
   Realtime(Vertx vertx, Context context, ParleyConfig node, RoomHub hub, StoreClient store, PresenceClient presence,
-           Tokens tokens, AssistantTrigger assistant, AtomicLong slowConsumers, dev.parley.metrics.Meters meters) {
+           Tokens tokens, AssistantTrigger assistant, AtomicLong slowConsumers, dev.parley.metrics.Meters meters,
+           StuckMessages stuck) {
     this.meters = meters;
+    this.stuck = stuck;
     this.assistant = assistant;
     this.vertx = vertx;
     this.context = context;
@@ -155,6 +158,10 @@ final class Realtime {
 
   dev.parley.metrics.Meters meters() {
     return meters;
+  }
+
+  StuckMessages stuck() {
+    return stuck;
   }
 
   void slowConsumerClosed() {

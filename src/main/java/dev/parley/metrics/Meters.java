@@ -75,6 +75,12 @@ public final class Meters {
       .record(nanos, TimeUnit.NANOSECONDS);
   }
 
+  /** A message unanswered for 5 s, in {@code step} ("the store", "the rate check"). */
+  public void stuck(String step) {
+    Counter.builder("parley_messages_stuck").description("messages unanswered for 5 s, by the step they waited in")
+      .tag("step", step.replaceFirst("^the ", "").replace(' ', '_')).register(registry).increment();
+  }
+
   public void rateLimited(String kind) {
     Counter.builder("parley_rate_limit_rejections").description("actions refused by a rate limit").tag("kind", kind)
       .register(registry).increment();

@@ -179,17 +179,67 @@ class RealtimeDegradedTest {
       awaitWaitingOnLock(sql);
       String line = log.await(text -> text.contains("has waited"));
       assertTrue(line.contains("(clientMsgId held-0)") && line.endsWith("for the store"), line);
-      String counted = "parley_messages_stuck_total{step=\"store\"} 3.0";
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!api.get("/metrics", null).text().contains(counted)) {
-        assertTrue(System.nanoTime() < deadline, "never counted: " + counted);
-        TimeUnit.MILLISECONDS.sleep(50);
-      }
+      awaitMetric("parley_messages_stuck_total{step=\"store\"} 3.0");
       assertEquals(1, log.lines().stream().filter(text -> text.contains("has waited")).count(), log.lines().toString());
       sql.rollback();
       for (int i = 0; i < 3; i++) {
         assertEquals("held-" + i, ws.await("ack").getString("clientMsgId"));
       }
+    }
+  }
+
+  @Test
+  void pastItsMessagesInFlightANodeLetsTheNextWaitUnstartedForItsTurn() throws Exception {
+    String database = TestServices.newDatabase();
+    node = Nodes.start(Nodes.config(database, TestServices.redisUrl()).put("HTTP_INSTANCES", 1)
+      .put("MAX_MESSAGES_IN_FLIGHT", 2));
+    api = new Api(node.httpPort());
+    Session ada = api.register("ada");
+    Session bo = api.register("bo");
+    Session cy = api.register("cy");
+    String id = api.conversation(ada, "turns");
+    for (Session member : List.of(bo, cy)) {
+      api.post("/api/conversations/" + id + "/members", ada.token(), new JsonObject().put("userId", member.userId()));
+    }
+    int port = node.httpPort();
+    try (Ws a = Ws.open(port, ada.token()); Ws b = Ws.open(port, bo.token()); Ws c = Ws.open(port, cy.token());
+         Connection sql = DriverManager.getConnection(jdbc(database))) {
+      sql.setAutoCommit(false);
+      sql.createStatement().execute("SELECT 1 FROM conversations WHERE id = '" + id + "' FOR UPDATE");
+      a.send(message(id, "a1"));
+      a.send(message(id, "a2"));
+      awaitWaitingOnLock(sql);
+      // The node's two places are taken: these are read, and wait.
+      b.send(message(id, "b1"));
+      c.send(message(id, "c1"));
+      awaitMetric("parley_messages_received_total 4.0");
+      // One that never had its turn is not stored when its socket goes: the client, unanswered, sends it again.
+      b.drop();
+      awaitMetric("parley_websocket_connections 2.0");
+      sql.rollback();
+      assertEquals("a1", a.await("ack").getString("clientMsgId"));
+      assertEquals("a2", a.await("ack", ack -> "a2".equals(ack.getString("clientMsgId"))).getString("clientMsgId"));
+      JsonObject ack = c.await("ack");
+      assertEquals("c1", ack.getString("clientMsgId"));
+      assertEquals(3, ack.getLong("seq"), "its turn came after the two before it");
+      List<String> stored = new ArrayList<>();
+      api.get("/api/conversations/" + id + "/messages", ada.token()).json().getJsonArray("messages")
+        .forEach(m -> stored.add(((JsonObject) m).getString("clientMsgId")));
+      assertEquals(List.of("a1", "a2", "c1"), stored);
+    }
+  }
+
+  private static JsonObject message(String room, String clientMsgId) {
+    return new JsonObject().put("type", "message").put("conversationId", room).put("content", clientMsgId)
+      .put("clientMsgId", clientMsgId);
+  }
+
+  /** Polls the node's /metrics (every 50 ms, at most 10 s) until it has {@code line}. */
+  private void awaitMetric(String line) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!api.get("/metrics", null).text().contains(line)) {
+      assertTrue(System.nanoTime() < deadline, "never in /metrics: " + line);
+      TimeUnit.MILLISECONDS.sleep(50);
     }
   }
 

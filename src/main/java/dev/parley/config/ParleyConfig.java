@@ -82,11 +82,14 @@ public record ParleyConfig(
    * @param messagesPerMinute  user messages a user may send per minute, cluster-wide
    * @param assistantPerMinute assistant requests a user may make per minute, cluster-wide
    * @param rateLimitFailOpen  true: while Redis is unusable, limits let everything through; false: refuse
+   * @param maxMessagesInFlight messages a node's sockets may have between read and answer (rate check, store),
+   *                           shared out among its event loops; past it, sockets wait unread until some are answered
    */
   public record Realtime(long pingIntervalMs, long authTimeoutMs, List<String> wsOrigins, int maxFrameBytes,
                          int maxMessageBytes, long slowConsumerBytes, long slowConsumerMs, int resumeMaxMessages,
                          long presenceTtlMs, int presenceMaxListed, long typingTimeoutMs, long typingThrottleMs,
-                         int messagesPerMinute, int assistantPerMinute, boolean rateLimitFailOpen) {
+                         int messagesPerMinute, int assistantPerMinute, boolean rateLimitFailOpen,
+                         int maxMessagesInFlight) {
   }
 
   /**
@@ -129,6 +132,7 @@ public record ParleyConfig(
     "WS_PING_INTERVAL_MS", "WS_AUTH_TIMEOUT_MS", "WS_ORIGINS", "WS_MAX_FRAME_BYTES", "MAX_MESSAGE_BYTES",
     "WS_SLOW_CONSUMER_BYTES", "WS_SLOW_CONSUMER_MS", "RESUME_MAX_MESSAGES", "PRESENCE_TTL_MS", "PRESENCE_MAX_LISTED",
     "TYPING_TIMEOUT_MS", "TYPING_THROTTLE_MS", "RATE_LIMIT_MESSAGES_PER_MIN", "RATE_LIMIT_ASSISTANT_PER_MIN", "RATE_LIMIT_FAIL_OPEN",
+    "MAX_MESSAGES_IN_FLIGHT",
     "MAX_DOCUMENT_BYTES", "SEARCH_LANGUAGE", "ADMIN_EMAILS", "ASSISTANT_TIMEOUT_MS", "ASSISTANT_DAILY_TOKENS",
     "ASSISTANT_FALLBACK", "ASSISTANT_BREAKER_FAILURES", "ASSISTANT_BREAKER_RESET_MS", "ASSISTANT_MAX_TOKENS",
     "ASSISTANT_CONTEXT_TIMEOUT_MS",
@@ -224,7 +228,8 @@ public record ParleyConfig(
       in.longValue("TYPING_THROTTLE_MS", 1_000, 0, 600_000),
       in.integer("RATE_LIMIT_MESSAGES_PER_MIN", 120, 1, 1_000_000),
       in.integer("RATE_LIMIT_ASSISTANT_PER_MIN", 10, 1, 1_000_000),
-      in.bool("RATE_LIMIT_FAIL_OPEN", true));
+      in.bool("RATE_LIMIT_FAIL_OPEN", true),
+      in.integer("MAX_MESSAGES_IN_FLIGHT", 2_048, 1, 1_000_000));
     String language = in.string("SEARCH_LANGUAGE", "simple").toLowerCase(Locale.ROOT);
     if (!language.matches("[a-z_]{1,63}")) {
       throw new ConfigException("SEARCH_LANGUAGE", "'" + language + "' is not a text search configuration name");

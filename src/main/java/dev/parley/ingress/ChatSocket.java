@@ -43,6 +43,8 @@ final class ChatSocket extends Session {
     final long since = System.nanoTime();
     String step = "the rate check";
     boolean reported;
+    /** Starts its handling, once it has a place (see {@link Realtime#admit}). */
+    Runnable start;
 
     InFlight(String room, String clientMsgId) {
       this.room = room;
@@ -58,6 +60,8 @@ final class ChatSocket extends Session {
   private long expiryTimer = -1;
   /** The messages being handled, oldest first; one timer per socket looks for stuck ones among them. */
   private final List<InFlight> handling = new ArrayList<>();
+  /** Those of {@link #handling} read while the event loop had no place for them, oldest first; not read meanwhile. */
+  private final java.util.ArrayDeque<InFlight> waiting = new java.util.ArrayDeque<>();
   private long watchdog = -1;
   private boolean draining;
   private Promise<Void> idle;
@@ -248,7 +252,28 @@ final class ChatSocket extends Session {
     realtime.meters().received.increment();
     InFlight handled = new InFlight(room, clientMsgId);
     watch(handled);
+    handled.start = () -> handle(handled, room, clientMsgId, content, metadata);
+    if (waiting.isEmpty() && realtime.admit()) {
+      handled.start.run();
+    } else {
+      handled.step = "its turn";
+      waiting.add(handled);
+      realtime.waitForPlace(this);
+    }
     updateReading();
+  }
+
+  /** Starts the waiting messages while the event loop has places; true when none is left waiting. */
+  boolean startWaiting() {
+    while (!waiting.isEmpty() && realtime.admit()) {
+      waiting.poll().start.run();
+    }
+    updateReading();
+    return waiting.isEmpty();
+  }
+
+  private void handle(InFlight handled, String room, String clientMsgId, String content, JsonObject metadata) {
+    handled.step = "the rate check";
     Future<StoreClient.Appended> appended = realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id())
       .compose(allowed -> {
         handled.step = "the store";
@@ -279,6 +304,7 @@ final class ChatSocket extends Session {
         }
       }
       handling.remove(handled);
+      realtime.settled();
       updateReading();
       if (handling.isEmpty() && idle != null) {
         idle.tryComplete();
@@ -312,7 +338,8 @@ final class ChatSocket extends Session {
    */
   private void updateReading() {
     boolean probing = System.currentTimeMillis() - refusedAt < MAX_HOLD_BACK_MS;
-    boolean read = !draining && !closed && !heldBack && handling.size() < (probing ? 1 : MAX_IN_FLIGHT);
+    boolean read = !draining && !closed && !heldBack && waiting.isEmpty()
+      && handling.size() < (probing ? 1 : MAX_IN_FLIGHT);
     if (read != reading && !ws.isClosed()) {
       reading = read;
       if (read) {
@@ -435,6 +462,14 @@ final class ChatSocket extends Session {
     }
     if (expiryTimer >= 0) {
       realtime.vertx().cancelTimer(expiryTimer);
+    }
+    // Messages still waiting for their turn were never started: nothing of them is stored, and the client, which
+    // has no ack for them, sends them again.
+    handling.removeAll(waiting);
+    waiting.clear();
+    realtime.forget(this);
+    if (handling.isEmpty() && idle != null) {
+      idle.tryComplete();
     }
     closed();
   }

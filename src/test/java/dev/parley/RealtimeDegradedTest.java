@@ -164,7 +164,8 @@ class RealtimeDegradedTest {
   @Test
   void messagesStuckInTheStoreAreEachCountedAndLoggedInOneLine() throws Exception {
     String database = TestServices.newDatabase();
-    node = Nodes.start(Nodes.config(database, TestServices.redisUrl()));
+    // The lock is held past the 5 s after which a message counts as stuck: the store's requests must outlast it.
+    node = Nodes.start(Nodes.config(database, TestServices.redisUrl()).put("BUS_TIMEOUT_MS", 30_000));
     api = new Api(node.httpPort());
     Session noa = api.register("noa");
     String id = api.conversation(noa, "held");
@@ -219,13 +220,14 @@ class RealtimeDegradedTest {
       sql.rollback();
       assertEquals("a1", a.await("ack").getString("clientMsgId"));
       assertEquals("a2", a.await("ack", ack -> "a2".equals(ack.getString("clientMsgId"))).getString("clientMsgId"));
-      JsonObject ack = c.await("ack");
-      assertEquals("c1", ack.getString("clientMsgId"));
-      assertEquals(3, ack.getLong("seq"), "its turn came after the two before it");
+      assertEquals("c1", c.await("ack").getString("clientMsgId"));
+      // Its socket is read again once its message has started.
+      c.send(message(id, "c2"));
+      c.await("ack", ack -> "c2".equals(ack.getString("clientMsgId")));
       List<String> stored = new ArrayList<>();
       api.get("/api/conversations/" + id + "/messages", ada.token()).json().getJsonArray("messages")
         .forEach(m -> stored.add(((JsonObject) m).getString("clientMsgId")));
-      assertEquals(List.of("a1", "a2", "c1"), stored);
+      assertEquals(List.of("a1", "a2", "c1", "c2"), stored);
     }
   }
 

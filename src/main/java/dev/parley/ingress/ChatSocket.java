@@ -6,6 +6,7 @@ import dev.parley.bus.ErrorCode;
 import dev.parley.bus.ParleyException;
 import dev.parley.bus.PresenceApi;
 import dev.parley.bus.StoreClient;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,8 +16,6 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A WebSocket speaking protocol v1: reads client frames, answers them, and writes room events. A bad frame
@@ -31,26 +30,10 @@ final class ChatSocket extends Session {
   /** The longest a socket over the message limit goes unread (pongs wait too: well under the heartbeat). */
   static final long MAX_HOLD_BACK_MS = 1_000;
   /**
-   * Messages of one socket being stored at once; past it the socket is not read until one is answered, so a burst
-   * waits in TCP instead of in the node's queues.
+   * Messages of one socket between read and answer (being handled, or waiting for a place on the event loop); past
+   * it the socket is not read until one is answered, so a burst waits in TCP instead of in the node's queues.
    */
   static final int MAX_IN_FLIGHT = 32;
-
-  /** A message of this socket being handled, and the step it is in. */
-  private static final class InFlight {
-    final String room;
-    final String clientMsgId;
-    final long since = System.nanoTime();
-    String step = "the rate check";
-    boolean reported;
-    /** Starts its handling, once it has a place (see {@link Realtime#admit}). */
-    Runnable start;
-
-    InFlight(String room, String clientMsgId) {
-      this.room = room;
-      this.clientMsgId = clientMsgId;
-    }
-  }
 
   private final ServerWebSocket ws;
   private final String initialRoom;
@@ -58,11 +41,7 @@ final class ChatSocket extends Session {
   private long lastSeen = System.currentTimeMillis();
   private long authTimer = -1;
   private long expiryTimer = -1;
-  /** The messages being handled, oldest first; one timer per socket looks for stuck ones among them. */
-  private final List<InFlight> handling = new ArrayList<>();
-  /** Those of {@link #handling} read while the event loop had no place for them, oldest first; not read meanwhile. */
-  private final java.util.ArrayDeque<InFlight> waiting = new java.util.ArrayDeque<>();
-  private long watchdog = -1;
+  private final SocketMessages messages;
   private boolean draining;
   private Promise<Void> idle;
   /** Not reading: the last message was over the rate limit. */
@@ -79,6 +58,7 @@ final class ChatSocket extends Session {
     this.user = user;
     this.initialRoom = initialRoom;
     this.initialLastSeq = initialLastSeq;
+    this.messages = new SocketMessages(realtime, this);
   }
 
   void start() {
@@ -250,66 +230,65 @@ final class ChatSocket extends Session {
       realtime.config().maxMessageBytes());
     JsonObject metadata = Inputs.metadata(frame, Frames.METADATA);
     realtime.meters().received.increment();
-    InFlight handled = new InFlight(room, clientMsgId);
-    watch(handled);
-    handled.start = () -> handle(handled, room, clientMsgId, content, metadata);
-    if (waiting.isEmpty() && realtime.admit()) {
-      handled.start.run();
-    } else {
-      handled.step = "its turn";
-      waiting.add(handled);
-      realtime.waitForPlace(this);
-    }
+    messages.add(room, clientMsgId, user.id(), handled -> handle(handled, room, clientMsgId, content, metadata));
     updateReading();
   }
 
-  /** Starts the waiting messages while the event loop has places; true when none is left waiting. */
+  /** Its turn for the oldest message waiting (see {@link MessagePlaces}); true when none is left waiting. */
   boolean startWaiting() {
-    while (!waiting.isEmpty() && realtime.admit()) {
-      waiting.poll().start.run();
-    }
+    messages.startOne();
     updateReading();
-    return waiting.isEmpty();
+    return !messages.anyWaiting();
   }
 
-  private void handle(InFlight handled, String room, String clientMsgId, String content, JsonObject metadata) {
+  /** Rate check, store, answer; however it ends (even by an exception), the message gives its place back. */
+  private void handle(SocketMessages.Message handled, String room, String clientMsgId, String content,
+                      JsonObject metadata) {
     handled.step = "the rate check";
-    Future<StoreClient.Appended> appended = realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id())
+    Future<StoreClient.Appended> appended = Future.succeededFuture()
+      .compose(go -> realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id()))
       .compose(allowed -> {
         handled.step = "the store";
         return realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,
           metadata == null ? new JsonObject() : metadata, clientMsgId);
       });
     appended.onComplete(done -> {
-      if (done.succeeded()) {
-        ChatMessage stored = done.result().message();
-        realtime.meters().trail.accepted(stored, done.result().duplicate(), "websocket");
-        writeFrame(Frames.frame(Frames.ACK)
-          .put(Frames.CLIENT_MSG_ID, clientMsgId)
-          .put(Frames.CONVERSATION_ID, room)
-          .put(ChatMessage.ID, stored.id())
-          .put(Frames.SEQ, stored.seq())
-          .put(ChatMessage.CREATED_AT, stored.createdAt())
-          .put("duplicate", done.result().duplicate()));
-        realtime.assistant().after(done.result(), user).onFailure(refused -> {
-          if (!closed) {
-            fail(refused, room, clientMsgId);
-          }
-        });
-      } else {
-        fail(done.cause(), room, clientMsgId);
-        if (done.cause() instanceof ParleyException refused && refused.code() == ErrorCode.RATE_LIMIT
-          && refused.retryAfterMs() != null) {
-          overLimit(refused.retryAfterMs());
+      try {
+        answer(done, room, clientMsgId);
+      } finally {
+        messages.finished(handled);
+        updateReading();
+        if (messages.isEmpty() && idle != null) {
+          idle.tryComplete();
         }
-      }
-      handling.remove(handled);
-      realtime.settled();
-      updateReading();
-      if (handling.isEmpty() && idle != null) {
-        idle.tryComplete();
+        realtime.places().settled();
       }
     });
+  }
+
+  private void answer(AsyncResult<StoreClient.Appended> done, String room, String clientMsgId) {
+    if (done.succeeded()) {
+      ChatMessage stored = done.result().message();
+      realtime.meters().trail.accepted(stored, done.result().duplicate(), "websocket");
+      writeFrame(Frames.frame(Frames.ACK)
+        .put(Frames.CLIENT_MSG_ID, clientMsgId)
+        .put(Frames.CONVERSATION_ID, room)
+        .put(ChatMessage.ID, stored.id())
+        .put(Frames.SEQ, stored.seq())
+        .put(ChatMessage.CREATED_AT, stored.createdAt())
+        .put("duplicate", done.result().duplicate()));
+      realtime.assistant().after(done.result(), user).onFailure(refused -> {
+        if (!closed) {
+          fail(refused, room, clientMsgId);
+        }
+      });
+    } else {
+      fail(done.cause(), room, clientMsgId);
+      if (done.cause() instanceof ParleyException refused && refused.code() == ErrorCode.RATE_LIMIT
+        && refused.retryAfterMs() != null) {
+        overLimit(refused.retryAfterMs());
+      }
+    }
   }
 
   /**
@@ -338,8 +317,8 @@ final class ChatSocket extends Session {
    */
   private void updateReading() {
     boolean probing = System.currentTimeMillis() - refusedAt < MAX_HOLD_BACK_MS;
-    boolean read = !draining && !closed && !heldBack && waiting.isEmpty()
-      && handling.size() < (probing ? 1 : MAX_IN_FLIGHT);
+    boolean read = !draining && !closed && !heldBack && !messages.anyWaiting()
+      && messages.size() < (probing ? 1 : MAX_IN_FLIGHT);
     if (read != reading && !ws.isClosed()) {
       reading = read;
       if (read) {
@@ -383,7 +362,7 @@ final class ChatSocket extends Session {
     draining = true;
     updateReading();
     idle = Promise.promise();
-    if (handling.isEmpty()) {
+    if (messages.isEmpty()) {
       idle.complete();
     }
     return idle.future();
@@ -420,55 +399,15 @@ final class ChatSocket extends Session {
     onClose();
   }
 
-  private void watch(InFlight message) {
-    handling.add(message);
-    if (watchdog < 0) {
-      watchdog = realtime.vertx().setTimer(StuckMessages.AFTER_MS, t -> lookForStuckMessages());
-    }
-  }
-
-  /**
-   * Reports each message unanswered for {@link StuckMessages#AFTER_MS}, once: a node that holds messages says where. Then
-   * looks again when the oldest one not reported yet is due.
-   */
-  private void lookForStuckMessages() {
-    watchdog = -1;
-    long now = System.nanoTime();
-    long nextDueMs = -1;
-    for (InFlight message : handling) {
-      long waitedMs = (now - message.since) / 1_000_000;
-      if (message.reported) {
-        continue;
-      }
-      if (waitedMs >= StuckMessages.AFTER_MS) {
-        message.reported = true;
-        realtime.stuck().report(connectionId, user.id(), message.room, message.clientMsgId, waitedMs, message.step);
-      } else if (nextDueMs < 0) {
-        nextDueMs = StuckMessages.AFTER_MS - waitedMs;
-      }
-    }
-    if (nextDueMs >= 0 && !closed) {
-      watchdog = realtime.vertx().setTimer(Math.max(1, nextDueMs), t -> lookForStuckMessages());
-    }
-  }
-
   private void onClose() {
-    if (watchdog >= 0) {
-      realtime.vertx().cancelTimer(watchdog);
-      watchdog = -1;
-    }
+    messages.close();
     if (authTimer >= 0) {
       realtime.vertx().cancelTimer(authTimer);
     }
     if (expiryTimer >= 0) {
       realtime.vertx().cancelTimer(expiryTimer);
     }
-    // Messages still waiting for their turn were never started: nothing of them is stored, and the client, which
-    // has no ack for them, sends them again.
-    handling.removeAll(waiting);
-    waiting.clear();
-    realtime.forget(this);
-    if (handling.isEmpty() && idle != null) {
+    if (messages.isEmpty() && idle != null) {
       idle.tryComplete();
     }
     closed();

@@ -62,10 +62,8 @@ final class Realtime {
   /** How often a slice of the connections is refreshed in presence. */
   private static final long REFRESH_SLICE_MS = 250;
   private long refreshTimer = -1;
-  /** This event loop's share of MAX_MESSAGES_IN_FLIGHT, and how many of it are taken. */
-  private final int maxInFlight;
-  private int inFlight;
-  private final Set<ChatSocket> waitingForPlace = new LinkedHashSet<>();
+  /** This event loop's share of MAX_MESSAGES_IN_FLIGHT. */
+  private final MessagePlaces places;
   private boolean draining;
 
   Realtime(Vertx vertx, Context context, ParleyConfig node, RoomHub hub, StoreClient store, PresenceClient presence,
@@ -90,41 +88,9 @@ final class Realtime {
       slices.add(new LinkedHashSet<>());
     }
     refreshEveryMs = period / slices.size();
-    maxInFlight = Math.max(1, config().maxMessagesInFlight() / Math.max(1, node.http().instances()));
+    places = new MessagePlaces(Math.max(1, config().maxMessagesInFlight() / Math.max(1, node.http().instances())));
   }
 
-  /**
-   * Takes one of this event loop's places for a message being handled (rate check, store), if one is free; the
-   * message gives it back with {@link #settled}.
-   */
-  boolean admit() {
-    if (inFlight >= maxInFlight) {
-      return false;
-    }
-    inFlight++;
-    return true;
-  }
-
-  /** {@code socket} has messages waiting for a place: they start, in the order sockets asked, as places free. */
-  void waitForPlace(ChatSocket socket) {
-    waitingForPlace.add(socket);
-  }
-
-  void forget(ChatSocket socket) {
-    waitingForPlace.remove(socket);
-  }
-
-  /** A message admitted is answered: its place goes to the socket that has waited longest. */
-  void settled() {
-    inFlight--;
-    while (inFlight < maxInFlight && !waitingForPlace.isEmpty()) {
-      ChatSocket next = waitingForPlace.iterator().next();
-      waitingForPlace.remove(next);
-      if (!next.startWaiting()) {
-        waitingForPlace.add(next);
-      }
-    }
-  }
 
   void mount(Router router) {
     router.get(WS_PATH).handler(ctx -> upgrade(ctx, null));
@@ -196,6 +162,10 @@ final class Realtime {
 
   dev.parley.metrics.Meters meters() {
     return meters;
+  }
+
+  MessagePlaces places() {
+    return places;
   }
 
   StuckMessages stuck() {

@@ -30,6 +30,7 @@ public final class Meters {
   public final Timer fanOut;
   private static final String FAILED_SUFFIX = " failed";
   private final java.util.Map<String, Timer> storeTimers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Counter> stuckCounters = new java.util.concurrent.ConcurrentHashMap<>();
   public final io.micrometer.core.instrument.DistributionSummary appendBatch;
   /** The node's log of each message's steps (off unless LOG_MESSAGES=INFO). */
   public final MessageTrail trail;
@@ -75,10 +76,11 @@ public final class Meters {
       .record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  /** A message unanswered for 5 s, in {@code step} ("the store", "the rate check"). */
+  /** A message unanswered for 5 s, in {@code step} ("its turn", "the rate check", "the store"). */
   public void stuck(String step) {
-    Counter.builder("parley_messages_stuck").description("messages unanswered for 5 s, by the step they waited in")
-      .tag("step", step.replaceFirst("^the ", "").replace(' ', '_')).register(registry).increment();
+    stuckCounters.computeIfAbsent(step, key -> Counter.builder("parley_messages_stuck")
+      .description("messages unanswered for 5 s, by the step they waited in")
+      .tag("step", key.replaceFirst("^the ", "").replace(' ', '_')).register(registry)).increment();
   }
 
   public void rateLimited(String kind) {

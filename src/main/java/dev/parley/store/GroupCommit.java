@@ -49,7 +49,7 @@ final class GroupCommit {
    * The messages already stored under the batch's keys. Each key is one index lookup, in the unique index of
    * messages with a sender or in the one of those without: matching the sender with {@code IS NOT DISTINCT FROM}
    * instead would leave PostgreSQL only the room to look up by, and every message would read the whole room's
-   * entries (a batch of 500 in rooms of 235 messages took 29 ms instead of 14, and grew with the rooms).
+   * entries (a batch of 500 new messages in rooms of 235 took 8.1 ms instead of 4.4, and grew with the rooms).
    */
   private static final String EXISTING = "SELECT " + Rows.MESSAGE_COLUMNS
     + " FROM unnest($1::uuid[], $2::text[], $3::text[]) AS d(c, s, k) "

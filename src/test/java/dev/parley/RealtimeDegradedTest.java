@@ -221,7 +221,7 @@ class RealtimeDegradedTest {
       assertEquals("a1", a.await("ack").getString("clientMsgId"));
       assertEquals("a2", a.await("ack", ack -> "a2".equals(ack.getString("clientMsgId"))).getString("clientMsgId"));
       assertEquals("c1", c.await("ack").getString("clientMsgId"));
-      // Its socket is read again once its message has started.
+      // Its socket is read again.
       c.send(message(id, "c2"));
       c.await("ack", ack -> "c2".equals(ack.getString("clientMsgId")));
       List<String> stored = new ArrayList<>();

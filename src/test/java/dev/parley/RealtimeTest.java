@@ -93,6 +93,26 @@ class RealtimeTest {
   }
 
   @Test
+  void aSendersMessagesSentAtOnceAreStoredInTheOrderSent() {
+    Session eli = api.register("eli");
+    String id = room(eli);
+    int count = 30;
+    try (Ws ws = Ws.open(port, eli.token())) {
+      for (int i = 0; i < count; i++) {
+        ws.send(new JsonObject().put("type", "message").put("conversationId", id).put("content", "m" + i)
+          .put("clientMsgId", "order-" + i));
+      }
+      for (int i = 0; i < count; i++) {
+        ws.await("ack");
+      }
+    }
+    List<String> stored = new ArrayList<>();
+    api.get(path(id, "/messages") + "?limit=" + count, eli.token()).json().getJsonArray("messages")
+      .forEach(m -> stored.add(((JsonObject) m).getString("content")));
+    assertEquals(IntStream.range(0, count).mapToObj(i -> "m" + i).toList(), stored);
+  }
+
+  @Test
   void theSameClientMsgIdStoresOnceAndGetsTheSameAck() {
     Session cid = api.register("cid");
     String id = room(cid);

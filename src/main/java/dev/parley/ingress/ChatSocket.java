@@ -42,6 +42,8 @@ final class ChatSocket extends Session {
   private long authTimer = -1;
   private long expiryTimer = -1;
   private final SocketMessages messages;
+  /** Completes once the last message read has gone to the store, or failed before it. */
+  private Future<Void> handedToStore = Future.succeededFuture();
   private boolean draining;
   private Promise<Void> idle;
   /** Not reading: the last message was over the rate limit. */
@@ -245,23 +247,43 @@ final class ChatSocket extends Session {
   private void handle(SocketMessages.Message handled, String room, String clientMsgId, String content,
                       JsonObject metadata) {
     handled.step = "the rate check";
+    // The rate checks of a socket's messages run at once, on several Redis connections, and may come back in any
+    // order: each message goes to the store only once the one read before it has gone (or failed), so that a
+    // sender's messages are stored in the order they were sent.
+    Future<Void> before = handedToStore;
+    Promise<Void> handed = Promise.promise();
+    handedToStore = handed.future();
     Future<StoreClient.Appended> appended = Future.succeededFuture()
       .compose(go -> realtime.presence().checkRate(PresenceApi.KIND_MESSAGE, user.id()))
+      .transform(rate -> {
+        handled.step = "the message before it";
+        return before.transform(ignored -> rate.succeeded() ? Future.<Void>succeededFuture()
+          : Future.<Void>failedFuture(rate.cause()));
+      })
       .compose(allowed -> {
         handled.step = "the store";
-        return realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,
+        Future<StoreClient.Appended> stored = realtime.store().append(room, user.id(), ChatMessage.ROLE_USER, content,
           metadata == null ? new JsonObject() : metadata, clientMsgId);
+        handed.tryComplete();
+        return stored;
       });
     appended.onComplete(done -> {
+      // Nothing may escape: this can run inside another message's completion, or while places are handed out.
       try {
         answer(done, room, clientMsgId);
+      } catch (RuntimeException e) {
+        realtime.logInternal(e);
       } finally {
-        messages.finished(handled);
-        updateReading();
-        if (messages.isEmpty() && idle != null) {
-          idle.tryComplete();
+        try {
+          handed.tryComplete();
+          messages.finished(handled);
+          updateReading();
+          if (messages.isEmpty() && idle != null) {
+            idle.tryComplete();
+          }
+        } finally {
+          realtime.places().settled();
         }
-        realtime.places().settled();
       }
     });
   }

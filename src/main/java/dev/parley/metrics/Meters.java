@@ -76,7 +76,10 @@ public final class Meters {
       .record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  /** A message unanswered for 5 s, in {@code step} ("its turn", "the rate check", "the store"). */
+  /**
+   * A message unanswered for 5 s, in {@code step}: "its turn", "the rate check", "the message before it" or
+   * "the store".
+   */
   public void stuck(String step) {
     stuckCounters.computeIfAbsent(step, key -> Counter.builder("parley_messages_stuck")
       .description("messages unanswered for 5 s, by the step they waited in")

@@ -33,8 +33,11 @@ final class SocketMessages {
   private final ChatSocket owner;
   /** Oldest first. */
   private final List<Message> handling = new ArrayList<>();
-  /** Those of {@link #handling} not started yet, for want of a place; oldest first. */
-  private final ArrayDeque<Message> waiting = new ArrayDeque<>();
+  /**
+   * Those of {@link #handling} not started yet, for want of a place; oldest first. Empty but on an overloaded
+   * node, so it starts small (every idle connection has one).
+   */
+  private final ArrayDeque<Message> waiting = new ArrayDeque<>(1);
   private long watchdog = -1;
 
   SocketMessages(Realtime realtime, ChatSocket owner) {

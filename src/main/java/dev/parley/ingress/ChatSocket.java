@@ -16,7 +16,6 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
-
 /**
  * A WebSocket speaking protocol v1: reads client frames, answers them, and writes room events. A bad frame
  * gets an {@code error} frame and the socket stays open; nothing of a bad frame is stored.
@@ -232,7 +231,7 @@ final class ChatSocket extends Session {
       realtime.config().maxMessageBytes());
     JsonObject metadata = Inputs.metadata(frame, Frames.METADATA);
     realtime.meters().received.increment();
-    messages.add(room, clientMsgId, user.id(), handled -> handle(handled, room, clientMsgId, content, metadata));
+    messages.add(room, clientMsgId, handled -> handle(handled, room, clientMsgId, content, metadata));
     updateReading();
   }
 
@@ -278,9 +277,7 @@ final class ChatSocket extends Session {
           handed.tryComplete();
           messages.finished(handled);
           updateReading();
-          if (messages.isEmpty() && idle != null) {
-            idle.tryComplete();
-          }
+          idleWhenDone();
         } finally {
           realtime.places().settled();
         }
@@ -384,9 +381,7 @@ final class ChatSocket extends Session {
     draining = true;
     updateReading();
     idle = Promise.promise();
-    if (messages.isEmpty()) {
-      idle.complete();
-    }
+    idleWhenDone();
     return idle.future();
   }
 
@@ -421,6 +416,13 @@ final class ChatSocket extends Session {
     onClose();
   }
 
+  /** Draining, with no message left to answer: {@link #drain} is done. */
+  private void idleWhenDone() {
+    if (idle != null && messages.isEmpty()) {
+      idle.tryComplete();
+    }
+  }
+
   private void onClose() {
     messages.close();
     if (authTimer >= 0) {
@@ -429,9 +431,7 @@ final class ChatSocket extends Session {
     if (expiryTimer >= 0) {
       realtime.vertx().cancelTimer(expiryTimer);
     }
-    if (messages.isEmpty() && idle != null) {
-      idle.tryComplete();
-    }
+    idleWhenDone();
     closed();
   }
 

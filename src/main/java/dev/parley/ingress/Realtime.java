@@ -88,9 +88,8 @@ final class Realtime {
       slices.add(new LinkedHashSet<>());
     }
     refreshEveryMs = period / slices.size();
-    places = new MessagePlaces(Math.max(1, config().maxMessagesInFlight() / Math.max(1, node.http().instances())));
+    places = new MessagePlaces(Math.max(1, config().maxMessagesInFlight() / node.http().instances()));
   }
-
 
   void mount(Router router) {
     router.get(WS_PATH).handler(ctx -> upgrade(ctx, null));

@@ -16,16 +16,14 @@ final class SocketMessages {
   static final class Message {
     final String room;
     final String clientMsgId;
-    final String userId;
     final long since = System.nanoTime();
     String step = "its turn";
     boolean reported;
     private Consumer<Message> start;
 
-    private Message(String room, String clientMsgId, String userId) {
+    private Message(String room, String clientMsgId) {
       this.room = room;
       this.clientMsgId = clientMsgId;
-      this.userId = userId;
     }
   }
 
@@ -49,8 +47,8 @@ final class SocketMessages {
    * A message read: {@code start} is given it now if no earlier one waits and the event loop has a place, else
    * once it has its turn. Whatever {@code start} begins must end in {@link #finished}.
    */
-  void add(String room, String clientMsgId, String userId, Consumer<Message> start) {
-    Message message = new Message(room, clientMsgId, userId);
+  void add(String room, String clientMsgId, Consumer<Message> start) {
+    Message message = new Message(room, clientMsgId);
     message.start = start;
     handling.add(message);
     if (watchdog < 0) {
@@ -116,7 +114,7 @@ final class SocketMessages {
       }
       if (waitedMs >= StuckMessages.AFTER_MS) {
         message.reported = true;
-        realtime.stuck().report(owner.connectionId, message.userId, message.room, message.clientMsgId, waitedMs,
+        realtime.stuck().report(owner.connectionId, owner.user.id(), message.room, message.clientMsgId, waitedMs,
           message.step);
       } else if (nextDueMs < 0) {
         nextDueMs = StuckMessages.AFTER_MS - waitedMs;

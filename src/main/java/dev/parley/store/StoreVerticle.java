@@ -69,6 +69,7 @@ public final class StoreVerticle extends VerticleBase {
   private Documents documents;
   private Audit audit;
   private MessageConsumer<JsonObject> consumer;
+  private Statistics statistics;
 
   public StoreVerticle(ParleyConfig config, Meters meters) {
     this.config = config;
@@ -97,6 +98,8 @@ public final class StoreVerticle extends VerticleBase {
       groupCommit = new GroupCommit(pool, messages, MAX_BATCH, BATCHES_IN_FLIGHT, meters.appendBatch::record);
       documents = new Documents(pool, config.knowledge().searchLanguage());
       audit = new Audit(pool);
+      statistics = new Statistics(vertx, pool);
+      statistics.start();
       consumer = vertx.eventBus().consumer(Addresses.STORE, this::handle);
       return consumer.completion();
     });
@@ -104,6 +107,9 @@ public final class StoreVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (statistics != null) {
+      statistics.stop();
+    }
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     return unregistered.eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
   }

@@ -40,8 +40,8 @@ final class Statistics {
    * The tables' live rows and the rows at their last {@code ANALYZE}, of those this role may analyze (their owner,
    * the database's, or a superuser).
    */
-  private static final String COUNTS = "SELECT c.relname, s.n_live_tup, c.reltuples::float8 AS reltuples "
-    + "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
+  private static final String COUNTS = "SELECT c.relname, pg_stat_get_live_tuples(c.oid) AS live, "
+    + "c.reltuples::float8 AS reltuples FROM pg_class c "
     + "WHERE c.relname = ANY($1::text[]) AND c.relnamespace = to_regnamespace(current_schema()) "
     + "AND (pg_has_role(c.relowner, 'USAGE') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
     + "OR pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE'))";
@@ -84,7 +84,7 @@ final class Statistics {
       Future<Void> chain = Future.succeededFuture();
       for (Row row : rows) {
         String table = row.getString("relname");
-        long live = row.getLong("n_live_tup");
+        long live = row.getLong("live");
         // reltuples is -1 for a table never analyzed.
         double known = Math.max(row.getDouble("reltuples"), analyzedAt.getOrDefault(table, 0.0));
         if (live >= MIN_ROWS && live >= 2 * known) {

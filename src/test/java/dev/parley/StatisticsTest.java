@@ -7,6 +7,7 @@ import dev.parley.support.Api.Session;
 import dev.parley.support.Nodes;
 import dev.parley.support.TestServices;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -34,6 +35,7 @@ class StatisticsTest {
   private static Parley node;
   private static Api api;
   private static StoreClient store;
+  private static Vertx vertx;
   private static Pool database;
 
   @BeforeAll
@@ -42,12 +44,15 @@ class StatisticsTest {
     node = Nodes.start(Nodes.config(url, TestServices.redisUrl()));
     api = new Api(node.httpPort());
     store = new StoreClient(node.vertx(), true, 30_000);
-    database = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(url)).using(node.vertx()).build();
+    // A Vert.x of its own: the node's registers its pools' meters, and a second pool there would clash with them.
+    vertx = Vertx.vertx();
+    database = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(url)).using(vertx).build();
   }
 
   @AfterAll
   static void stop() {
     database.close().await();
+    vertx.close().await();
     api.close();
     node.stop().await();
   }

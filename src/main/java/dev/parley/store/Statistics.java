@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -86,7 +87,7 @@ final class Statistics {
         String table = row.getString("relname");
         long live = row.getLong("live");
         // reltuples is -1 for a table never analyzed.
-        double known = Math.max(row.getDouble("reltuples"), analyzedAt.getOrDefault(table, 0.0));
+        double known = Math.max(row.getDouble("reltuples"), analyzedAt.getOrDefault(table, -1.0));
         if (live >= MIN_ROWS && live >= 2 * known) {
           chain = chain.compose(previous -> analyze(table, known, live));
         }
@@ -99,8 +100,8 @@ final class Statistics {
     analyzedAt.put(table, (double) live);
     long started = System.nanoTime();
     return pool.query("ANALYZE " + table).execute().map(done -> {
-      LOG.info("analyzed {}: {} rows, {} at its last ANALYZE ({} ms); plans made for it before are made again",
-        table, live, known < 0 ? "never analyzed" : String.format("%.0f", known),
+      LOG.info("analyzed {}: {} rows, {} ({} ms); plans made for it before are made again", table, live,
+        known < 0 ? "never analyzed before" : String.format(Locale.ROOT, "%.0f at its last ANALYZE", known),
         (System.nanoTime() - started) / 1_000_000);
       return null;
     });

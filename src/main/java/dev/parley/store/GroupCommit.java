@@ -41,10 +41,10 @@ final class GroupCommit {
 
   /**
    * The batch's statements keep the plan PostgreSQL made for them once per connection. Left to choose, it planned
-   * the duplicate check afresh for every batch, as a plan costed for the batch's real size (often one message)
-   * looks cheaper than one for any size: 0.3 ms of PostgreSQL's CPU per batch, at the steady benchmark's 300 batches
-   * a second, for the same index lookups. The plans made once are right at every size (index lookups, one per key); {@link Statistics} sees that
-   * they are not made for a table that was nearly empty then.
+   * the duplicate check afresh for every small batch, as a plan costed for the batch's real size (often one
+   * message) looks cheaper than one for any size, and planning cost more than running it (README, Performance).
+   * The generic plans are index lookups and hash joins on the batch, right from one message to 500;
+   * {@link Statistics} sees that they are not made for a table that was nearly empty.
    */
   private static final String GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
   /** The live rooms of the batch, locked in one order (by id) so that concurrent batches cannot deadlock. */

@@ -16,19 +16,19 @@ import java.util.Map;
 /**
  * Keeps the planner's statistics of the tables that grow with use current while they are young.
  *
- * <p>PostgreSQL plans a prepared statement afresh five times, then may keep one generic plan for it on that
- * connection, costed with the statistics of that moment, until something (an {@code ANALYZE}) invalidates it. A
- * generic plan made while {@code messages} was nearly empty reads the whole table on every group-commit batch (a
- * hash join instead of one index lookup per key), and keeps doing so as the table grows. Autovacuum analyzes a
- * table at most once a minute by default (its {@code autovacuum_naptime}): in the store benchmark, from an empty
- * database at 3,000 messages a second, every batch read the whole table for 80 s, 116 million rows, and PostgreSQL
- * took a third more CPU than after the first {@code ANALYZE}. A new deployment's first minute, every test's
- * database, and a benchmark from scratch are all young.
+ * <p>PostgreSQL keeps a generic plan per prepared statement and connection, costed with the statistics of the
+ * moment it was made, until something (an {@code ANALYZE}) invalidates it. Made while {@code messages} was nearly
+ * empty, the group commit's duplicate check is a hash join over the whole table instead of one index lookup per
+ * key, and it stays so as the table grows, until autovacuum's next visit: once a minute at most by default
+ * ({@code autovacuum_naptime}), long enough for a burst to pay for it on every batch (README, Performance). A new
+ * deployment's first minute, every test's database and a benchmark from scratch are all young.
  *
  * <p>So every {@link #CHECK_MS} the store compares each table's live rows (PostgreSQL's running count) with the
  * count of its last {@code ANALYZE}, and analyzes a table that has doubled since, once it holds
  * {@link #MIN_ROWS}. A table doubles a handful of times while it is young and almost never once it is large, where
- * autovacuum's own schedule is right. Tables the node's role may not analyze are left to autovacuum.
+ * autovacuum's own schedule is right. {@code SKIP_LOCKED}: a table autovacuum is working on is left to it. Tables
+ * the node's role may not analyze (it neither owns them nor the database, and is no superuser) are left to
+ * autovacuum.
  */
 final class Statistics {
 
@@ -50,7 +50,7 @@ final class Statistics {
 
   private final Vertx vertx;
   private final Pool pool;
-  /** Per table, the row count as of the last {@code ANALYZE} asked for here (PostgreSQL's may be lower). */
+  /** Per table, the row count as of the last {@code ANALYZE} done here (PostgreSQL's estimate may be lower). */
   private final Map<String, Double> analyzedAt = new HashMap<>();
   private long timer = -1;
   private boolean checking;
@@ -97,9 +97,9 @@ final class Statistics {
   }
 
   private Future<Void> analyze(String table, double known, long live) {
-    analyzedAt.put(table, (double) live);
     long started = System.nanoTime();
-    return pool.query("ANALYZE " + table).execute().map(done -> {
+    return pool.query("ANALYZE (SKIP_LOCKED) " + table).execute().map(done -> {
+      analyzedAt.put(table, (double) live);
       LOG.info("analyzed {}: {} rows, {} ({} ms); plans made for it before are made again", table, live,
         known < 0 ? "never analyzed before" : String.format(Locale.ROOT, "%.0f at its last ANALYZE", known),
         (System.nanoTime() - started) / 1_000_000);

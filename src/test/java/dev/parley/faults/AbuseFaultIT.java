@@ -420,6 +420,7 @@ class AbuseFaultIT {
       }
       row.figure(Crowd.compare(attempt.without(), attempt.during(), "without the flood, before and after"),
           "within 20 %", attempt.othersWithin())
+        .note(attempt.beforeAndAfter())
         .note(String.format("the nodes' CPU %.0f %% of a core without the flood, %.0f %% with it; the generator's "
           + "%.0f %% with it", attempt.cpuQuiet() / 1e7 / seconds, attempt.cpuFlood() / 1e7 / seconds,
           attempt.ownCpu() / 1e7 / seconds))
@@ -428,10 +429,20 @@ class AbuseFaultIT {
   }
 
   /** One flood's figures: the others without it (before and after) and with it, what it got, what the CPUs did. */
-  private record FloodAttempt(Crowd.Phase without, Crowd.Phase during, long accepted, long refused, long cpuQuiet,
-                              long cpuFlood, long ownCpu) {
+  private record FloodAttempt(Crowd.Phase before, Crowd.Phase after, Crowd.Phase during, long accepted, long refused,
+                              long cpuQuiet, long cpuFlood, long ownCpu) {
+    Crowd.Phase without() {
+      return before.and(after);
+    }
+
+    /** The two windows without it apart: a flood that left lasting harm would show in the second. */
+    String beforeAndAfter() {
+      return String.format("without the flood, p99 %.1f ms before it and %.1f ms after it", before.p99Ms(),
+        after.p99Ms());
+    }
+
     boolean othersWithin() {
-      return Crowd.withinTwentyPercent(without, during);
+      return Crowd.withinTwentyPercent(without(), during);
     }
   }
 
@@ -458,7 +469,7 @@ class AbuseFaultIT {
 
     TimeUnit.SECONDS.sleep(2);
     Crowd.Phase after = others.measure(seconds);
-    return new FloodAttempt(before.and(after), during, accepted, refused, cpuQuiet, cpuFlood, ownCpu);
+    return new FloodAttempt(before, after, during, accepted, refused, cpuQuiet, cpuFlood, ownCpu);
   }
 
   /** Samples the node's heap in the background while the test thread measures latency. */

@@ -137,8 +137,7 @@ class RealtimeDegradedTest {
       // Hold the conversation's row, so the message's transaction waits: it is in flight until released.
       sql.setAutoCommit(false);
       sql.createStatement().execute("SELECT 1 FROM conversations WHERE id = '" + id + "' FOR UPDATE");
-      ws.send(new JsonObject().put("type", "message").put("conversationId", id).put("content", "almost lost")
-        .put("clientMsgId", "flight-1"));
+      ws.send(Ws.message(id, "almost lost", "flight-1"));
       awaitWaitingOnLock(sql);
       Parley stopping = node;
       node = null;
@@ -174,8 +173,7 @@ class RealtimeDegradedTest {
       sql.setAutoCommit(false);
       sql.createStatement().execute("SELECT 1 FROM conversations WHERE id = '" + id + "' FOR UPDATE");
       for (int i = 0; i < 3; i++) {
-        ws.send(new JsonObject().put("type", "message").put("conversationId", id).put("content", "held " + i)
-          .put("clientMsgId", "held-" + i));
+        ws.send(Ws.message(id, "held " + i, "held-" + i));
       }
       awaitWaitingOnLock(sql);
       String line = log.await(text -> text.contains("has waited"));
@@ -207,12 +205,12 @@ class RealtimeDegradedTest {
          Connection sql = DriverManager.getConnection(jdbc(database))) {
       sql.setAutoCommit(false);
       sql.createStatement().execute("SELECT 1 FROM conversations WHERE id = '" + id + "' FOR UPDATE");
-      a.send(message(id, "a1"));
-      a.send(message(id, "a2"));
+      a.send(Ws.message(id, "a1", "a1"));
+      a.send(Ws.message(id, "a2", "a2"));
       awaitWaitingOnLock(sql);
       // The node's two places are taken: these are read, and wait.
-      b.send(message(id, "b1"));
-      c.send(message(id, "c1"));
+      b.send(Ws.message(id, "b1", "b1"));
+      c.send(Ws.message(id, "c1", "c1"));
       awaitMetric("parley_messages_received_total 4.0");
       // One that never had its turn is not stored when its socket goes: the client, unanswered, sends it again.
       b.drop();
@@ -222,18 +220,13 @@ class RealtimeDegradedTest {
       assertEquals("a2", a.await("ack", ack -> "a2".equals(ack.getString("clientMsgId"))).getString("clientMsgId"));
       assertEquals("c1", c.await("ack").getString("clientMsgId"));
       // Its socket is read again.
-      c.send(message(id, "c2"));
+      c.send(Ws.message(id, "c2", "c2"));
       c.await("ack", ack -> "c2".equals(ack.getString("clientMsgId")));
       List<String> stored = new ArrayList<>();
       api.get("/api/conversations/" + id + "/messages", ada.token()).json().getJsonArray("messages")
         .forEach(m -> stored.add(((JsonObject) m).getString("clientMsgId")));
       assertEquals(List.of("a1", "a2", "c1", "c2"), stored);
     }
-  }
-
-  private static JsonObject message(String room, String clientMsgId) {
-    return new JsonObject().put("type", "message").put("conversationId", room).put("content", clientMsgId)
-      .put("clientMsgId", clientMsgId);
   }
 
   /** Polls the node's /metrics (every 50 ms, at most 10 s) until it has {@code line}. */

@@ -99,8 +99,7 @@ class RealtimeTest {
     int count = 30;
     try (Ws ws = Ws.open(port, eli.token())) {
       for (int i = 0; i < count; i++) {
-        ws.send(new JsonObject().put("type", "message").put("conversationId", id).put("content", "m" + i)
-          .put("clientMsgId", "order-" + i));
+        ws.send(Ws.message(id, "m" + i, "order-" + i));
       }
       for (int i = 0; i < count; i++) {
         ws.await("ack");

@@ -124,10 +124,15 @@ public final class Ws implements AutoCloseable {
     return this;
   }
 
+  /** A {@code message} frame. */
+  public static JsonObject message(String conversationId, String content, String clientMsgId) {
+    return new JsonObject().put("type", "message").put("conversationId", conversationId).put("content", content)
+      .put("clientMsgId", clientMsgId);
+  }
+
   /** Sends a message and waits for its ack. */
   public JsonObject say(String conversationId, String content, String clientMsgId) {
-    send(new JsonObject().put("type", "message").put("conversationId", conversationId).put("content", content)
-      .put("clientMsgId", clientMsgId));
+    send(message(conversationId, content, clientMsgId));
     return await(f -> ("ack".equals(f.getString("type")) || "error".equals(f.getString("type")))
       && clientMsgId.equals(f.getString("clientMsgId")), DEFAULT_WAIT_MS);
   }

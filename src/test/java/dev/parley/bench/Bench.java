@@ -51,7 +51,7 @@ public final class Bench {
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       System.err.println("usage: bench/run capacity|steady|sweep|store|bigroom [--connections N] [--rooms N] "
-        + "[--rate MSG_PER_S] [--seconds N] [--warmup N] [--nodes N] [--targets host:port,...]");
+        + "[--rate MSG_PER_S] [--seconds N] [--warmup N] [--nodes N] [--targets host:port,...] [--auth query|frame]");
       System.exit(2);
     }
     Map<String, String> options = new LinkedHashMap<>();
@@ -102,6 +102,7 @@ public final class Bench {
         .map(ProcessHandle::pid).toList();
     }
     try (Fleet fleet = new Fleet(vertx, targets)) {
+      fleet.authByFrame = "frame".equals(options.getOrDefault("auth", "query"));
       long setup = System.nanoTime();
       fleet.createRooms(rooms, connections / rooms);
       if (capacity) {

@@ -49,6 +49,11 @@ final class Fleet implements AutoCloseable {
   final AtomicLong chunks = new AtomicLong();
   final AtomicLong acked = new AtomicLong();
   final AtomicLong refused = new AtomicLong();
+  /**
+   * Whether sockets send their token in a first {@code auth} frame instead of {@code ?token=} on the upgrade
+   * ({@code --auth frame}): Vert.x keeps the upgrade request, its URI with the token, for the socket's lifetime.
+   */
+  volatile boolean authByFrame;
   /** Messages due at or after this moment (System.nanoTime) count; earlier ones were the warm-up. */
   volatile long countFrom = Long.MAX_VALUE;
   volatile long countUntil = Long.MAX_VALUE;
@@ -139,12 +144,15 @@ final class Fleet implements AutoCloseable {
 
   Future<WebSocket> connect(Room room, User user) {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(host(user.node())).setPort(port(user.node()))
-      .setURI("/ws/chat?token=" + user.token());
+      .setURI(authByFrame ? "/ws/chat" : "/ws/chat?token=" + user.token());
     return sockets.connect(options).compose(ws -> {
       io.vertx.core.Promise<WebSocket> joined = io.vertx.core.Promise.promise();
+      String join = new JsonObject().put("type", "join").put("conversationId", room.id).encode();
       ws.textMessageHandler(text -> {
         if (!joined.future().isComplete()) {
-          if (text.contains("\"joined\"")) {
+          if (authByFrame && text.contains("\"type\":\"connection\"")) {
+            ws.writeTextMessage(join);
+          } else if (text.contains("\"joined\"")) {
             joined.complete(ws);
           } else if (text.contains("\"error\"")) {
             joined.fail(text);
@@ -153,7 +161,8 @@ final class Fleet implements AutoCloseable {
         }
         onFrame(text);
       });
-      ws.writeTextMessage(new JsonObject().put("type", "join").put("conversationId", room.id).encode());
+      // With the token in a frame, the join waits for the connection frame that says it was accepted.
+      ws.writeTextMessage(authByFrame ? new JsonObject().put("type", "auth").put("token", user.token()).encode() : join);
       return joined.future();
     });
   }

@@ -64,6 +64,7 @@ class ConfigTest {
       Map.entry("DATABASE_URL", "mysql://db/parley"),
       Map.entry("REDIS_URL", "not a url"),
       Map.entry("ASSISTANT_PROVIDER", "oracle"),
+      Map.entry("TRANSPORT", "dpdk"),
       Map.entry("JWT_EXPIRY_SECONDS", -5),
       Map.entry("CORS_ORIGINS", "https://app.example.org/path"));
     invalid.forEach((key, value) -> {

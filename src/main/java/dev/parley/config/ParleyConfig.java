@@ -44,9 +44,15 @@ public record ParleyConfig(
    * @param trustForwarded take the client's address from {@code X-Forwarded-For} (the access and audit logs): only
    *                       when every request comes through a proxy that sets it, or anyone may claim any address
    */
+  /**
+   * @param transport      the event loops' I/O: {@code auto} (epoll where it loads, else Java NIO), or
+   *                       {@code io_uring}, {@code epoll} or {@code nio} by name, which the node then requires
+   */
   public record Http(String host, int port, int instances, long maxBodyBytes, List<String> corsOrigins,
-                     boolean trustForwarded) {
+                     boolean trustForwarded, String transport) {
   }
+
+  public static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
 
   /**
    * @param jwtSecret      the HS256 key; null means "use or generate DATA_DIR/jwt-secret"
@@ -125,7 +131,7 @@ public record ParleyConfig(
   public static final Set<String> PROVIDERS = Set.of("extractive", "openai", "anthropic", "http");
 
   public static final List<String> KEYS = List.of(
-    "HOST", "PORT", "HTTP_INSTANCES", "MAX_BODY_BYTES", "CORS_ORIGINS", "TRUST_FORWARDED", "DATA_DIR", "DATABASE_URL", "DB_POOL_SIZE", "REDIS_URL",
+    "HOST", "PORT", "HTTP_INSTANCES", "MAX_BODY_BYTES", "CORS_ORIGINS", "TRUST_FORWARDED", "TRANSPORT", "DATA_DIR", "DATABASE_URL", "DB_POOL_SIZE", "REDIS_URL",
     "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_EXPIRY_SECONDS", "BCRYPT_COST",
     "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_MEMBERS", "EVENTBUS_PORT",
     "ROLES", "NODE_NAME", "MAX_MESSAGE_CHARS", "BUS_TIMEOUT_MS", "SHUTDOWN_GRACE_MS",
@@ -162,7 +168,11 @@ public record ParleyConfig(
       in.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
       in.longValue("MAX_BODY_BYTES", 1_048_576, 1024, 1L << 30),
       in.list("CORS_ORIGINS").stream().map(origin -> origin("CORS_ORIGINS", origin)).toList(),
-      in.bool("TRUST_FORWARDED", false));
+      in.bool("TRUST_FORWARDED", false),
+      in.string("TRANSPORT", "auto").toLowerCase(Locale.ROOT));
+    if (!TRANSPORTS.contains(http.transport())) {
+      throw new ConfigException("TRANSPORT", "unknown transport '" + http.transport() + "', expected one of " + TRANSPORTS);
+    }
     String secret = in.string("JWT_SECRET", null);
     if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
       throw new ConfigException("JWT_SECRET", "must be at least 32 bytes long, it has "

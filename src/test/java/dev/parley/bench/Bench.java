@@ -51,7 +51,7 @@ public final class Bench {
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       System.err.println("usage: bench/run capacity|steady|sweep|store|bigroom [--connections N] [--rooms N] "
-        + "[--rate MSG_PER_S] [--seconds N] [--warmup N] [--nodes N] [--targets host:port,...] [--auth query|frame]");
+        + "[--rate MSG_PER_S] [--seconds N] [--warmup N] [--nodes N] [--targets host:port,...] [--auth query|frame] [--transport auto|io_uring|epoll|nio]");
       System.exit(2);
     }
     Map<String, String> options = new LinkedHashMap<>();
@@ -292,6 +292,7 @@ public final class Bench {
       env.put("CLUSTER_PORT", Integer.toString(clusterPorts.get(i)));
       env.put("CLUSTER_MEMBERS", seeds);
       env.put("LOG_FORMAT", "text");
+      env.put("TRANSPORT", options.getOrDefault("transport", "auto"));
       env.putAll(extraEnv);
       List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx" + options.getOrDefault("node-heap", "2g")));
       if (options.containsKey("node-java")) {

@@ -293,15 +293,19 @@ public final class Parley {
       return Transport.NIO;
     }
     // A native transport is null where its classes do not load.
-    Transport wanted = "io_uring".equals(name) ? Transport.IO_URING : Transport.EPOLL;
+    Transport wanted = switch (name) {
+      case "io_uring" -> Transport.IO_URING;
+      case "epoll", "auto" -> Transport.EPOLL;
+      default -> throw new ConfigException("TRANSPORT", "unknown transport '" + name + "'");
+    };
     if (wanted != null && wanted.available()) {
       return wanted;
     }
     if ("auto".equals(name)) {
       return Transport.NIO;
     }
-    throw new ConfigException("TRANSPORT", name + " is not available here"
-      + (wanted == null || wanted.unavailabilityCause() == null ? "" : ": " + wanted.unavailabilityCause().getMessage()));
+    throw new ConfigException("TRANSPORT", name + " is not available here: " + (wanted == null
+      ? "its Netty library is not on the class path" : String.valueOf(wanted.unavailabilityCause())));
   }
 
   /** Tells the node's rooms whenever the cluster's membership changes, this node merging back included. */

@@ -39,12 +39,8 @@ public record ParleyConfig(
    * @param instances     IngressVerticle instances, one per event loop by default
    * @param maxBodyBytes  larger request bodies are refused with 413 TOO_LARGE
    * @param corsOrigins   web origins allowed to call the API from a browser; empty: none, {@code *}: any
-   */
-  /**
    * @param trustForwarded take the client's address from {@code X-Forwarded-For} (the access and audit logs): only
    *                       when every request comes through a proxy that sets it, or anyone may claim any address
-   */
-  /**
    * @param transport      the event loops' I/O: {@code auto} (epoll where it loads, else Java NIO), or
    *                       {@code io_uring}, {@code epoll} or {@code nio} by name, which the node then requires
    */

@@ -164,7 +164,8 @@ public final class IngressVerticle extends VerticleBase {
         // Every response is written on its request's event loop (the fan-out hands each socket's writes to its
         // own loop), so a connection needs no queue for writes from other threads: strict mode drops it, 4.7 KB
         // (a chunk of 1,024 slots) for every socket held open, since Vert.x keeps the upgraded request's
-        // connection for the WebSocket's lifetime.
+        // connection for the WebSocket's lifetime. The contract that comes with it: a response written from any
+        // other thread throws IllegalStateException and the request is left hanging.
         .setStrictThreadMode(true)
         // Messages over the limit are closed with 1009 (ChatSocket); a single frame 16 times over it is not even
         // read: the connection is dropped at once.

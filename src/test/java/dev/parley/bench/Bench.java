@@ -72,6 +72,15 @@ public final class Bench {
     return Integer.parseInt(options.getOrDefault(key, Integer.toString(fallback)));
   }
 
+  /** The nodes' {@code TRANSPORT}, checked here: a node that refuses it would only show as a start that times out. */
+  private String transport() {
+    String transport = options.getOrDefault("transport", "auto");
+    if (!dev.parley.config.ParleyConfig.TRANSPORTS.contains(transport)) {
+      throw new IllegalArgumentException("--transport is one of " + dev.parley.config.ParleyConfig.TRANSPORTS);
+    }
+    return transport;
+  }
+
   private void run() throws Exception {
     String scenario = options.get("scenario");
     boolean store = "store".equals(scenario);
@@ -102,7 +111,11 @@ public final class Bench {
         .map(ProcessHandle::pid).toList();
     }
     try (Fleet fleet = new Fleet(vertx, targets)) {
-      fleet.authByFrame = "frame".equals(options.getOrDefault("auth", "query"));
+      String auth = options.getOrDefault("auth", "query");
+      if (!List.of("query", "frame").contains(auth)) {
+        throw new IllegalArgumentException("--auth is query or frame, not " + auth);
+      }
+      fleet.authByFrame = "frame".equals(auth);
       long setup = System.nanoTime();
       fleet.createRooms(rooms, connections / rooms);
       if (capacity) {
@@ -292,7 +305,7 @@ public final class Bench {
       env.put("CLUSTER_PORT", Integer.toString(clusterPorts.get(i)));
       env.put("CLUSTER_MEMBERS", seeds);
       env.put("LOG_FORMAT", "text");
-      env.put("TRANSPORT", options.getOrDefault("transport", "auto"));
+      env.put("TRANSPORT", transport());
       env.putAll(extraEnv);
       List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx" + options.getOrDefault("node-heap", "2g")));
       if (options.containsKey("node-java")) {

@@ -148,6 +148,7 @@ final class Fleet implements AutoCloseable {
     return sockets.connect(options).compose(ws -> {
       io.vertx.core.Promise<WebSocket> joined = io.vertx.core.Promise.promise();
       String join = new JsonObject().put("type", "join").put("conversationId", room.id).encode();
+      ws.closeHandler(v -> joined.tryFail("closed with " + ws.closeStatusCode() + " before joining"));
       ws.textMessageHandler(text -> {
         if (!joined.future().isComplete()) {
           if (authByFrame && text.contains("\"type\":\"connection\"")) {

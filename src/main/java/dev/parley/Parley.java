@@ -196,12 +196,14 @@ public final class Parley {
     return stopping;
   }
 
-  /** What a node needs before its Vert.x starts: the settled config and the password hasher. */
-  private record Prepared(ParleyConfig config, Passwords passwords) {
+  /** What a node needs before its Vert.x starts: the settled config, the event loops' transport, the password hasher. */
+  private record Prepared(ParleyConfig config, Transport transport, Passwords passwords) {
   }
 
   /** Blocking: starts embedded services as needed, settles the JWT key and the HTTP port. */
   private static Prepared prepare(ParleyConfig config, List<AutoCloseable> embedded) throws Exception {
+    // First: a transport that is not there fails the start before any embedded service has been started for it.
+    Transport transport = transport(config.http().transport());
     String databaseUrl = config.databaseUrl();
     if (databaseUrl == null && config.hasRole(ParleyConfig.ROLE_STORE)) {
       EmbeddedPostgresServer postgres = startEmbeddedPostgres(config.dataDir().resolve("postgres"));
@@ -220,7 +222,7 @@ public final class Parley {
     String name = config.nodeName() != null ? config.nodeName()
       : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     Passwords passwords = config.hasRole(ParleyConfig.ROLE_INGRESS) ? new Passwords(config.auth().bcryptCost()) : null;
-    return new Prepared(config.resolved(databaseUrl, redisUrl, secret, name), passwords);
+    return new Prepared(config.resolved(databaseUrl, redisUrl, secret, name), transport, passwords);
   }
 
   private static EmbeddedPostgresServer startEmbeddedPostgres(Path directory) {
@@ -237,12 +239,7 @@ public final class Parley {
   private static Future<Parley> launch(Prepared prepared, List<AutoCloseable> embedded, Thread hook) {
     ParleyConfig config = prepared.config();
     Meters meters = new Meters(config.nodeName());
-    Transport transport;
-    try {
-      transport = transport(config.http().transport());
-    } catch (ConfigException e) {
-      return Future.failedFuture(e);
-    }
+    Transport transport = prepared.transport();
     VertxOptions options = new VertxOptions()
       // Vert.x's event-bus meters are left out: every room event and store request would update them, on the
       // hottest path, and parley_store_request_seconds and the fan-out meters say what matters about the bus.
